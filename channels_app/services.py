@@ -1,0 +1,54 @@
+"""Writes for channels. Abilities (the routing index) are derived here and nowhere else."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from channels_app.models import Ability, Channel, ChannelStatus
+
+
+def abilities_for(channel: Channel) -> list[Ability]:
+    """The ability rows a channel implies: one per (group, model)."""
+    enabled = channel.status == ChannelStatus.ENABLED
+    return [
+        Ability(group=group, model=model, channel_id=channel.pk, enabled=enabled, priority=channel.priority)
+        for group in dict.fromkeys(channel.groups_list)
+        for model in dict.fromkeys(channel.models_list)
+    ]
+
+
+@transaction.atomic
+def ability_sync_for_channel(channel: Channel) -> None:
+    """Replace a channel's abilities with what its models, groups, status and priority imply."""
+    Ability.objects.filter(channel_id=channel.pk).delete()
+    Ability.objects.bulk_create(abilities_for(channel))
+
+
+@transaction.atomic
+def abilities_rebuild_all() -> int:
+    """Rebuild the whole routing index from the channels table; returns the number of rows written."""
+    Ability.objects.all().delete()
+    rows = [ability for channel in Channel.objects.all() for ability in abilities_for(channel)]
+    Ability.objects.bulk_create(rows, batch_size=500)
+    return len(rows)
+
+
+@transaction.atomic
+def channel_save(channel: Channel) -> Channel:
+    """Save a channel and keep its abilities in step, in one transaction."""
+    channel.save()
+    ability_sync_for_channel(channel)
+    return channel
+
+
+@transaction.atomic
+def channel_status_set(channel: Channel, status: int) -> None:
+    Channel.objects.filter(pk=channel.pk).update(status=status)
+    channel.status = status
+    Ability.objects.filter(channel_id=channel.pk).update(enabled=status == ChannelStatus.ENABLED)
+
+
+@transaction.atomic
+def channel_delete(channel: Channel) -> None:
+    Ability.objects.filter(channel_id=channel.pk).delete()
+    channel.delete()

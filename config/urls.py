@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import path
+
+from config import views
+
+urlpatterns = [
+    path("", views.home_page, name="home"),
+    path("admin/", admin.site.urls),
+    path("api/status", views.status_api, name="status-api"),
+    path("api/notice", views.notice_api, name="notice-api"),
+    path("api/about", views.about_api, name="about-api"),
+    path("api/home_page_content", views.home_page_content_api, name="home-page-content-api"),
+]

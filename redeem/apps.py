@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class RedeemConfig(AppConfig):
+    name = "redeem"
+    verbose_name = "Redemption codes"
