@@ -14,7 +14,16 @@ class UserAdmin(admin.ModelAdmin):
 
 @admin.register(Token)
 class TokenAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "user", "status", "remain_quota", "unlimited_quota", "used_quota", "expired_time")
+    list_display = (
+        "id",
+        "name",
+        "user",
+        "status",
+        "remain_quota",
+        "unlimited_quota",
+        "used_quota",
+        "expired_time",
+    )
     list_filter = ("status", "unlimited_quota")
     search_fields = ("name", "user__username")
     raw_id_fields = ("user",)

@@ -61,7 +61,9 @@ class Ability(models.Model):
 
     group = models.CharField(max_length=32)
     model = models.CharField(max_length=255)
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, db_constraint=False, related_name="abilities")
+    channel = models.ForeignKey(
+        Channel, on_delete=models.CASCADE, db_constraint=False, related_name="abilities"
+    )
     enabled = models.BooleanField(default=True)
     priority = models.BigIntegerField(default=0, db_index=True)
 

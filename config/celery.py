@@ -18,7 +18,10 @@ def beat_schedule() -> dict[str, dict]:
     from django.conf import settings
 
     jobs = {
-        "channel-test-all": ("channels_app.tasks.channel_test_all_task", settings.CHANNEL_TEST_FREQUENCY * 60),
+        "channel-test-all": (
+            "channels_app.tasks.channel_test_all_task",
+            settings.CHANNEL_TEST_FREQUENCY * 60,
+        ),
         "channel-balance-update-all": (
             "channels_app.tasks.channel_balance_update_all_task",
             settings.CHANNEL_UPDATE_FREQUENCY * 60,

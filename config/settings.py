@@ -28,7 +28,9 @@ def _session_secret() -> str:
         if configured == "random_string":
             from django.core.exceptions import ImproperlyConfigured
 
-            raise ImproperlyConfigured("SESSION_SECRET='random_string': set a real secret (any long random text)")
+            raise ImproperlyConfigured(
+                "SESSION_SECRET='random_string': set a real secret (any long random text)"
+            )
         return configured
     path = DATA_DIR / "session_secret"
     if path.exists():

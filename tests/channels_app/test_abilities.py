@@ -10,7 +10,14 @@ def _rows(channel: Channel) -> set[tuple]:
 
 def test_abilities_follow_models_groups_and_priority(db):
     channel = channel_save(
-        Channel(name="c", type=1, key="k", model_names="gpt-4o, gpt-4o-mini,gpt-4o", group="default,vip", priority=5)
+        Channel(
+            name="c",
+            type=1,
+            key="k",
+            model_names="gpt-4o, gpt-4o-mini,gpt-4o",
+            group="default,vip",
+            priority=5,
+        )
     )
     assert _rows(channel) == {
         ("default", "gpt-4o", True, 5),

@@ -14,7 +14,11 @@ ONE_API = Path(sys.executable).parent / "one-api"
 
 
 def _run(args: list[str], tmp_path, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SQL_DSN", "ONE_API_TESTING", "DJANGO_SETTINGS_MODULE"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SQL_DSN", "ONE_API_TESTING", "DJANGO_SETTINGS_MODULE"}
+    }
     clean.update({"DATA_DIR": str(tmp_path), **env})
     return subprocess.run(args, cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
 
@@ -48,8 +52,11 @@ def test_one_api_refuses_a_bad_port_and_prints_its_version(tmp_path):
 
 
 def test_session_secret_is_generated_once_and_kept(tmp_path):
-    cmd = [sys.executable, "-c", "import django,os;django.setup();from django.conf import settings;"
-           "print(settings.SECRET_KEY)"]
+    cmd = [
+        sys.executable,
+        "-c",
+        "import django,os;django.setup();from django.conf import settings;print(settings.SECRET_KEY)",
+    ]
     env = {"DJANGO_SETTINGS_MODULE": "config.settings"}
     first = _run(cmd, tmp_path, **env)
     second = _run(cmd, tmp_path, **env)

@@ -10,11 +10,30 @@ def test_status_answers_with_the_originals_envelope(client, db):
     assert body["success"] is True and body["message"] == ""
     data = body["data"]
     for field in (
-        "version", "start_time", "email_verification", "github_oauth", "github_client_id", "lark_client_id",
-        "system_name", "logo", "footer_html", "wechat_qrcode", "wechat_login", "server_address",
-        "turnstile_check", "turnstile_site_key", "top_up_link", "chat_link", "quota_per_unit",
-        "display_in_currency", "oidc", "oidc_client_id", "oidc_well_known", "oidc_authorization_endpoint",
-        "oidc_token_endpoint", "oidc_userinfo_endpoint",
+        "version",
+        "start_time",
+        "email_verification",
+        "github_oauth",
+        "github_client_id",
+        "lark_client_id",
+        "system_name",
+        "logo",
+        "footer_html",
+        "wechat_qrcode",
+        "wechat_login",
+        "server_address",
+        "turnstile_check",
+        "turnstile_site_key",
+        "top_up_link",
+        "chat_link",
+        "quota_per_unit",
+        "display_in_currency",
+        "oidc",
+        "oidc_client_id",
+        "oidc_well_known",
+        "oidc_authorization_endpoint",
+        "oidc_token_endpoint",
+        "oidc_userinfo_endpoint",
     ):
         assert field in data
     assert data["quota_per_unit"] == 500000 and data["system_name"] == "One API"
