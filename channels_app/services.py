@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from channels_app.models import Ability, Channel, ChannelStatus
+from config import cache_versions
 
 
 def abilities_for(channel: Channel) -> list[Ability]:
@@ -22,6 +23,7 @@ def ability_sync_for_channel(channel: Channel) -> None:
     """Replace a channel's abilities with what its models, groups, status and priority imply."""
     Ability.objects.filter(channel_id=channel.pk).delete()
     Ability.objects.bulk_create(abilities_for(channel))
+    transaction.on_commit(lambda: cache_versions.bump(cache_versions.CHANNELS))
 
 
 @transaction.atomic
@@ -30,6 +32,7 @@ def abilities_rebuild_all() -> int:
     Ability.objects.all().delete()
     rows = [ability for channel in Channel.objects.all() for ability in abilities_for(channel)]
     Ability.objects.bulk_create(rows, batch_size=500)
+    transaction.on_commit(lambda: cache_versions.bump(cache_versions.CHANNELS))
     return len(rows)
 
 
@@ -46,6 +49,7 @@ def channel_status_set(channel: Channel, status: int) -> None:
     Channel.objects.filter(pk=channel.pk).update(status=status)
     channel.status = status
     Ability.objects.filter(channel_id=channel.pk).update(enabled=status == ChannelStatus.ENABLED)
+    transaction.on_commit(lambda: cache_versions.bump(cache_versions.CHANNELS))
 
 
 @transaction.atomic

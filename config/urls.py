@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from config import views
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("api/notice", views.notice_api, name="notice-api"),
     path("api/about", views.about_api, name="about-api"),
     path("api/home_page_content", views.home_page_content_api, name="home-page-content-api"),
+    path("api/", include("config.api_urls")),
+    path("", include("config.console_urls")),
 ]

@@ -1,0 +1,3 @@
+"""Management API routes (``/api/...``), as the original's router."""
+
+urlpatterns: list = []
