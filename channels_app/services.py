@@ -56,3 +56,26 @@ def channel_status_set(channel: Channel, status: int) -> None:
 def channel_delete(channel: Channel) -> None:
     Ability.objects.filter(channel_id=channel.pk).delete()
     channel.delete()
+
+
+def channel_test_record(
+    channel: Channel, *, success: bool, elapsed_s: float, model: str, message: str
+) -> None:
+    """Store a test's outcome on the channel and as a type-5 (test) log."""
+    import time
+
+    from logs_app.models import Log, LogType
+
+    response_ms = int(elapsed_s * 1000) if success else 0
+    now = int(time.time())
+    Channel.objects.filter(pk=channel.pk).update(response_time=response_ms, test_time=now)
+    channel.response_time, channel.test_time = response_ms, now
+    outcome = "测试成功" if success else f"测试失败：{message}"
+    Log.objects.create(
+        type=LogType.TEST,
+        created_at=now,
+        content=f"渠道「{channel.name}」（#{channel.pk}）{outcome}，模型 {model}，耗时 {elapsed_s:.2f} 秒",
+        model_name=model,
+        channel_id=channel.pk,
+        elapsed_time=int(elapsed_s * 1000),
+    )

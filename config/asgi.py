@@ -1,4 +1,8 @@
-"""ASGI entry point: Django's handler with static files, plus the in-process job scheduler (no broker)."""
+"""ASGI entry point.
+
+/v1 (and the OpenAI billing compat routes) go to the relay's lean ASGI app; everything else to Django, with
+static files served in-process. Lifespan shutdown flushes queued logs and batched quota so nothing is lost.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,41 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 from django.core.asgi import get_asgi_application  # noqa: E402
 
-# Static files are few and small (console CSS/JS); serving them here keeps `make run` a single process.
-application = ASGIStaticFilesHandler(get_asgi_application())
+django_application = ASGIStaticFilesHandler(get_asgi_application())
 
 from config.scheduler import start_in_process_scheduler  # noqa: E402
+from relay.asgi import handles, relay_application  # noqa: E402
+
+
+async def _lifespan(receive, send) -> None:
+    from asgiref.sync import sync_to_async
+
+    from billing.services import quota_flush_batched
+    from logs_app.consume import consume_logs_flush
+    from relay.http import upstream_clients_close
+
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            from relay.http_io import InFlight
+
+            await InFlight.wait_idle(timeout=30)
+            await upstream_clients_close()
+            await sync_to_async(quota_flush_batched, thread_sensitive=False)()
+            await sync_to_async(consume_logs_flush, thread_sensitive=False)()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def application(scope, receive, send) -> None:
+    if scope["type"] == "http" and handles(scope["path"]):
+        await relay_application(scope, receive, send)
+    elif scope["type"] == "lifespan":
+        await _lifespan(receive, send)
+    else:
+        await django_application(scope, receive, send)
+
 
 start_in_process_scheduler()

@@ -69,6 +69,22 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return raw
 
 
+def env_cidrs(name: str, default: str) -> list[str]:
+    """A comma-separated list of CIDRs or addresses, validated."""
+    import ipaddress
+
+    raw = os.environ.get(name, default)
+    items = [part.strip() for part in raw.split(",") if part.strip()]
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}={raw!r}: {item!r} is not an IP network (e.g. 10.0.0.0/8)"
+            ) from None
+    return items
+
+
 DSN_FORMS = (
     "user:pass@tcp(host:port)/db?params (one-api MySQL form), mysql://user:pass@host:port/db, "
     "or postgres://user:pass@host:port/db"

@@ -9,7 +9,7 @@ import os
 import secrets
 from pathlib import Path
 
-from config.env import env_bool, env_choice, env_float, env_int, env_str, parse_sql_dsn
+from config.env import env_bool, env_choice, env_cidrs, env_float, env_int, env_str, parse_sql_dsn
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "v0.1.0"
@@ -60,6 +60,7 @@ GLOBAL_API_RATE_LIMIT = env_int("GLOBAL_API_RATE_LIMIT", 480, minimum=0)
 GLOBAL_WEB_RATE_LIMIT = env_int("GLOBAL_WEB_RATE_LIMIT", 240, minimum=0)
 RELAY_TIMEOUT = env_int("RELAY_TIMEOUT", 0, minimum=0)  # seconds; 0 = no overall limit
 RELAY_PROXY = env_str("RELAY_PROXY")
+TRUSTED_PROXIES = env_cidrs("TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
 RELAY_MAX_BODY_BYTES = env_int("RELAY_MAX_BODY_BYTES", 64 * 1024 * 1024, minimum=1024)
 USER_CONTENT_REQUEST_PROXY = env_str("USER_CONTENT_REQUEST_PROXY")
 USER_CONTENT_REQUEST_TIMEOUT = env_int("USER_CONTENT_REQUEST_TIMEOUT", 30, minimum=1)
@@ -233,7 +234,12 @@ LOGGING = {
         "stdout": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["stdout"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "DEBUG" if env_bool("DEBUG_SQL") else "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "DEBUG" if env_bool("DEBUG_SQL") else "INFO"},
+        # httpx logs every request at INFO: a line per relayed call is noise and costs CPU on the hot path.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
 }
 if not TESTING:
     LOG_DIR.mkdir(parents=True, exist_ok=True)

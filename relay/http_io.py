@@ -1,0 +1,216 @@
+"""The relay's own small ASGI layer: read the request, run the view, send the answer, watch for disconnects.
+
+Why not Django's request handler for /v1: in async mode every MiddlewareMixin hop (sessions, CSRF, auth,
+messages, locale…) runs in a thread through sync_to_async, which costs more than the whole relay. /v1 needs
+none of it (key auth, no cookies, no templates), so it gets this lean path; everything else stays Django.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import ipaddress
+import logging
+import time
+import zlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from config.middleware import REQUEST_ID_HEADER, new_request_id
+from relay.errors import RelayError
+from relay.services import RelayResult
+
+logger = logging.getLogger(__name__)
+
+CORS_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-credentials", b"true"),
+]
+PREFLIGHT_HEADERS = [
+    *CORS_HEADERS,
+    (b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+    (b"access-control-allow-headers", b"*"),
+    (b"access-control-max-age", b"86400"),
+]
+
+
+@dataclass(slots=True)
+class HttpIn:
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+    client_ip: str
+    request_id: str
+    started: float
+
+    @property
+    def authorization(self) -> str:
+        return self.headers.get("authorization", "")
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+View = Callable[[HttpIn], Awaitable[RelayResult]]
+
+
+class InFlight:
+    """Counts relay requests still running (answer or settlement), so shutdown and tests can wait for them."""
+
+    count = 0
+
+    @classmethod
+    async def wait_idle(cls, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while cls.count and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        return cls.count == 0
+
+    @classmethod
+    def wait_idle_blocking(cls, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while cls.count and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return cls.count == 0
+
+
+def _trusted_proxies() -> tuple:
+    return tuple(ipaddress.ip_network(n, strict=False) for n in settings.TRUSTED_PROXIES)
+
+
+def client_ip(scope: dict, headers: dict[str, str]) -> str:
+    """The peer address, or the client named by X-Forwarded-For when the peer is a trusted proxy."""
+    peer = (scope.get("client") or ("", 0))[0] or ""
+    forwarded = headers.get("x-forwarded-for") or headers.get("x-real-ip")
+    if not forwarded:
+        return peer
+    try:
+        trusted = ipaddress.ip_address(peer) and any(
+            ipaddress.ip_address(peer) in n for n in _trusted_proxies()
+        )
+    except ValueError:
+        trusted = False
+    if not trusted:
+        return peer
+    return forwarded.split(",")[-1].strip() or peer
+
+
+async def read_body(receive, headers: dict[str, str]) -> bytes:
+    limit = settings.RELAY_MAX_BODY_BYTES
+    declared = headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise asyncio.CancelledError
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    body = b"".join(chunks)
+    return _decompress(body, headers.get("content-encoding", ""), limit)
+
+
+def _too_large(limit: int) -> RelayError:
+    return RelayError(413, f"request body is larger than {limit} bytes", code="request_too_large")
+
+
+def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
+    if encoding not in ("gzip", "deflate"):
+        return body
+    try:
+        decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else zlib.MAX_WBITS)
+        data = decompressor.decompress(body, limit + 1)
+    except (zlib.error, gzip.BadGzipFile):
+        raise RelayError(400, f"request body is not valid {encoding}", code="invalid_json") from None
+    if len(data) > limit:
+        raise _too_large(limit)
+    return data
+
+
+async def read_request(scope: dict, receive) -> HttpIn:
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    request = HttpIn(
+        method=scope["method"],
+        path=scope["path"],
+        query=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=b"",
+        client_ip=client_ip(scope, headers),
+        request_id=new_request_id(),
+        started=time.perf_counter(),
+    )
+    return request
+
+
+def _start(status: int, headers: list[tuple[bytes, bytes]], request: HttpIn, overhead_ms: float) -> dict:
+    return {
+        "type": "http.response.start",
+        "status": status,
+        "headers": [
+            *headers,
+            *CORS_HEADERS,
+            (REQUEST_ID_HEADER.lower().encode(), request.request_id.encode()),
+            (b"x-oneapi-overhead-ms", f"{overhead_ms:.3f}".encode()),
+        ],
+    }
+
+
+async def send_result(send, receive, request: HttpIn, result: RelayResult, overhead_ms: float) -> None:
+    if result.stream is None:
+        try:
+            await send(_start(result.status, result.headers, request, overhead_ms))
+            await send({"type": "http.response.body", "body": result.body})
+        finally:
+            if result.after_send is not None:
+                await asyncio.shield(result.after_send())
+        return
+    await send(_start(result.status, result.headers, request, overhead_ms))
+    await _pump_stream(send, receive, result)
+
+
+async def _pump_stream(send, receive, result: RelayResult) -> None:
+    """Send stream chunks as they come; a client disconnect cancels the upstream read at once."""
+    stream = result.stream
+
+    async def pump() -> None:
+        async for chunk in stream:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def watch_disconnect() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    pump_task = asyncio.ensure_future(pump())
+    watch_task = asyncio.ensure_future(watch_disconnect())
+    try:
+        await asyncio.wait({pump_task, watch_task}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (pump_task, watch_task):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(pump_task, watch_task, return_exceptions=True)
+        await stream.aclose()
+
+
+async def send_error(send, request: HttpIn, error: RelayError) -> None:
+    overhead = (time.perf_counter() - request.started) * 1000
+    await send(_start(error.status, [(b"content-type", b"application/json")], request, overhead))
+    await send({"type": "http.response.body", "body": error.body(request.request_id)})
+
+
+async def send_preflight(send) -> None:
+    await send({"type": "http.response.start", "status": 204, "headers": PREFLIGHT_HEADERS})
+    await send({"type": "http.response.body", "body": b""})

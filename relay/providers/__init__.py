@@ -1,0 +1,22 @@
+"""Adaptor registry: adaptor slug (relay.channel_types rows) → dotted path, imported on first use."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import import_module
+
+from relay.providers.base import Adaptor
+
+ADAPTORS: dict[str, str] = {
+    "openai": "relay.providers.openai.OpenAIAdaptor",
+    "azure": "relay.providers.azure.AzureAdaptor",
+}
+
+
+@cache
+def adaptor_class(slug: str) -> type[Adaptor] | None:
+    path = ADAPTORS.get(slug)
+    if path is None:
+        return None
+    module, _, name = path.rpartition(".")
+    return getattr(import_module(module), name)

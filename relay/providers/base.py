@@ -1,0 +1,103 @@
+"""The adaptor contract: pure translation between OpenAI requests/responses and one provider's wire format.
+
+I/O stays in relay.services / relay.streaming; adaptors build requests and parse bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+from billing.usage import Usage
+from relay.errors import RelayError, upstream_error
+
+if TYPE_CHECKING:
+    import httpx
+
+    from channels_app.routing import ChannelSnapshot
+    from relay.channel_types import ChannelTypeInfo
+    from relay.schemas import RelayRequest
+
+# Streamed completion text kept for counting when the upstream sends no usage. Beyond this many characters
+# the text is counted and dropped, so memory per stream stays constant however long the answer is.
+TEXT_COUNT_BLOCK = 16_384
+
+
+@dataclass(slots=True)
+class UpstreamRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    content: bytes = b""
+    system_prompt_reset: bool = False
+
+
+@dataclass(slots=True)
+class StreamState:
+    """What a stream parser remembers between events. Parsers mutate only this."""
+
+    model: str
+    hide_usage: bool = False
+    usage: Usage | None = None
+    finished: bool = False
+    done: bool = False
+    text_parts: list[str] = field(default_factory=list)
+    text_chars: int = 0
+    counted_tokens: int = 0
+    error: RelayError | None = None
+
+    def add_text(self, text: str) -> None:
+        if not text:
+            return
+        self.text_parts.append(text)
+        self.text_chars += len(text)
+        if self.text_chars >= TEXT_COUNT_BLOCK:
+            self.flush_text()
+
+    def flush_text(self) -> None:
+        from relay.tokens import count_completion
+
+        if self.text_parts:
+            self.counted_tokens += count_completion("".join(self.text_parts), self.model)
+            self.text_parts.clear()
+            self.text_chars = 0
+
+    def completion_tokens_counted(self) -> int:
+        self.flush_text()
+        return self.counted_tokens
+
+
+class Adaptor:
+    """One provider. Subclasses override what differs; the defaults speak OpenAI."""
+
+    name: ClassVar[str] = "openai"
+
+    def __init__(self, channel: ChannelSnapshot, info: ChannelTypeInfo) -> None:
+        self.channel = channel
+        self.info = info
+
+    async def prepare(self, client: httpx.AsyncClient) -> None:
+        """Fetch anything the request needs first (an access token). Default: nothing."""
+
+    def build_request(self, req: RelayRequest, upstream_model: str) -> UpstreamRequest:
+        """The HTTP request for the upstream; raise RelayError(400) for features the provider lacks."""
+        raise RelayError(400, f"{self.info.name} does not support {req.mode}", code="unsupported_endpoint")
+
+    def parse_response(self, req: RelayRequest, status: int, body: bytes) -> tuple[bytes, Usage | None]:
+        """A successful non-stream upstream body → (OpenAI JSON bytes, usage or None). Raise on errors."""
+        raise RelayError(500, f"{self.info.name}: cannot parse response", code="bad_response")
+
+    def stream_events(self, response: httpx.Response) -> AsyncIterator[str]:
+        """The upstream stream as a sequence of event data strings. Default: server-sent events."""
+        from relay.streaming import upstream_events
+
+        return upstream_events(response)
+
+    def parse_stream_event(self, data: str, state: StreamState) -> list[bytes]:
+        """One upstream stream event's data → OpenAI chunk payloads to send (may be none)."""
+        raise RelayError(500, f"{self.info.name}: cannot parse stream", code="bad_response")
+
+    def map_error(self, status: int, body: bytes) -> RelayError:
+        """An unsuccessful upstream answer → RelayError saying whether to retry or disable the channel."""
+        return upstream_error(status, body)

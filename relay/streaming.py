@@ -1,0 +1,90 @@
+"""Forward an upstream event stream to the client chunk by chunk, and settle exactly once at the end.
+
+Django's and uvicorn's ASGI servers cancel the response task when the client goes away; the generator then
+receives CancelledError at its current await, and ``finally`` settles what was delivered under a shield.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import orjson
+from httpx_sse import EventSource
+
+from relay.errors import RelayError
+from relay.providers.base import Adaptor, StreamState
+
+logger = logging.getLogger(__name__)
+
+SSE_HEADERS = [
+    (b"content-type", b"text/event-stream"),
+    (b"cache-control", b"no-cache"),
+    (b"connection", b"keep-alive"),
+    (b"x-accel-buffering", b"no"),
+]
+DONE = b"data: [DONE]\n\n"
+
+
+def sse_event(payload: bytes) -> bytes:
+    return b"data: " + payload + b"\n\n"
+
+
+def sse_error(error: RelayError, request_id: str) -> bytes:
+    body = orjson.loads(error.body(request_id))
+    return sse_event(orjson.dumps(body))
+
+
+async def upstream_events(response: httpx.Response) -> AsyncIterator[str]:
+    """The data of each upstream SSE event (parsed by httpx-sse; comments and keep-alives skipped)."""
+    async for event in EventSource(response).aiter_sse():
+        if event.data:
+            yield event.data
+
+
+async def stream_relay(
+    *,
+    response: httpx.Response,
+    adaptor: Adaptor,
+    state: StreamState,
+    request_id: str,
+    finish: Callable[[StreamState, bool], Awaitable[None]],
+) -> AsyncIterator[bytes]:
+    completed = False
+    try:
+        async for data in adaptor.stream_events(response):
+            for payload in adaptor.parse_stream_event(data, state):
+                yield sse_event(payload)
+            if state.error is not None or state.done:
+                break
+        if state.error is None and not (state.done or state.finished):
+            state.error = RelayError(
+                502,
+                "upstream stream ended before the answer was complete",
+                type="upstream_error",
+                code="bad_response",
+            )
+        if state.error is not None:
+            yield sse_error(state.error, request_id)
+        yield DONE
+        completed = state.error is None
+    except (httpx.TransportError, httpx.StreamError) as exc:
+        logger.info("upstream stream broke (request %s): %s", request_id, exc)
+        state.error = RelayError(
+            502, "upstream connection lost mid-stream", type="upstream_error", code="bad_response"
+        )
+        yield sse_error(state.error, request_id)
+        yield DONE
+    finally:
+        await asyncio.shield(_finish_and_close(response, state, completed, finish))
+
+
+async def _finish_and_close(response, state, completed, finish) -> None:
+    try:
+        await finish(state, completed)
+    except Exception:
+        logger.exception("settling a stream failed")
+    finally:
+        await response.aclose()
