@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 import string
+import time
 import uuid
 
 from django.db import transaction
+from django.db.models import F
 
-from accounts.models import Role, Token, User
+from accounts.models import Role, Token, TokenStatus, User
 
 _ALNUM = string.ascii_letters + string.digits
 
@@ -116,3 +118,82 @@ def root_bootstrap(*, initial_token: str = "", initial_access_token: str = "") -
     if key and not Token.objects.filter(key=key).exists():
         token_create(user=root, name="Initial Root Token", key=key, unlimited_quota=True, remain_quota=-1)
     return created
+
+
+# --- Console account flows (registration with invitations, key edits) -------------------------------------
+
+
+@transaction.atomic
+def user_register(*, username: str, password: str, email: str = "", aff_code: str = "") -> User:
+    """Self-service sign-up (spec §7): QuotaForNewUser, then invitation rewards for both sides, logged."""
+    from config.options import option_int
+    from logs_app.services import quota_text, system_log_create
+
+    inviter = User.objects.filter(aff_code=aff_code).first() if aff_code else None
+    new_user_quota = option_int("QuotaForNewUser")
+    user = user_create(
+        username=username,
+        password=password,
+        email=email,
+        quota=new_user_quota,
+        inviter_id=inviter.pk if inviter else 0,
+    )
+    if new_user_quota > 0:
+        system_log_create(user_id=user.pk, content=f"新用户注册赠送 {quota_text(new_user_quota)}")
+    if inviter is not None:
+        invitee_reward, inviter_reward = option_int("QuotaForInvitee"), option_int("QuotaForInviter")
+        if invitee_reward > 0:
+            User.objects.filter(pk=user.pk).update(quota=F("quota") + invitee_reward)
+            system_log_create(user_id=user.pk, content=f"使用邀请码赠送 {quota_text(invitee_reward)}")
+        if inviter_reward > 0:
+            User.objects.filter(pk=inviter.pk).update(quota=F("quota") + inviter_reward)
+            system_log_create(user_id=inviter.pk, content=f"邀请用户赠送 {quota_text(inviter_reward)}")
+        user.refresh_from_db()
+    return user
+
+
+def token_update(*, token: Token, **fields) -> Token:
+    """Change a key's editable fields (name, expired_time, remain_quota, unlimited_quota, allowed_models,
+    subnet). A key that was expired or exhausted comes back to life when the change cures that."""
+    editable = {"name", "expired_time", "remain_quota", "unlimited_quota", "allowed_models", "subnet"}
+    unknown = set(fields) - editable
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(token, name, value)
+    now = int(time.time())
+    if token.status == TokenStatus.EXPIRED and (token.expired_time == -1 or token.expired_time > now):
+        token.status = TokenStatus.ENABLED
+    if token.status == TokenStatus.EXHAUSTED and (token.unlimited_quota or token.remain_quota > 0):
+        token.status = TokenStatus.ENABLED
+    token.save()
+    return token
+
+
+class TokenStateError(ValueError):
+    """Refused status change; the message is shown to the user."""
+
+
+def token_status_set(*, token: Token, enabled: bool) -> Token:
+    """Enable or disable a key. Like the original, an expired or spent key cannot simply be re-enabled."""
+    if enabled:
+        if token.expired_time != -1 and token.expired_time <= int(time.time()):
+            raise TokenStateError("expired")
+        if not token.unlimited_quota and token.remain_quota <= 0:
+            raise TokenStateError("exhausted")
+    token.status = TokenStatus.ENABLED if enabled else TokenStatus.DISABLED
+    token.save(update_fields=["status"])
+    return token
+
+
+def user_access_token_regenerate(*, user: User) -> str:
+    user.access_token = access_token_generate()
+    user.save(update_fields=["access_token"])
+    return user.access_token
+
+
+def user_aff_code_ensure(*, user: User) -> str:
+    if not user.aff_code:
+        user.aff_code = _unique_aff_code()
+        user.save(update_fields=["aff_code"])
+    return user.aff_code

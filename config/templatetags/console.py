@@ -22,8 +22,9 @@ def quota_amount(quota: int | float) -> str:
         return f"{int(quota):,}"
     amount = quota / (option_int("QuotaPerUnit") or 500_000)
     size = abs(amount)
-    digits = 2 if size >= 1 or size == 0 else 4 if size >= 0.01 else 6
-    return f"${amount:,.{digits}f}"
+    text = f"{size:,.{2 if size >= 1 else 4 if size >= 0.01 else 6}f}"
+    whole, _sep, cents = text.partition(".")
+    return f"{'-' if amount < 0 else ''}${whole}.{cents.rstrip('0').ljust(2, '0')}"
 
 
 @register.filter
