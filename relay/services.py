@@ -335,7 +335,7 @@ async def _open_stream(
     settle: Callable[[Usage], Awaitable[None]],
 ) -> RelayResult:
     content_type = response.headers.get("content-type", "")
-    if response.status_code != 200 or "json" in content_type and "ndjson" not in content_type:
+    if adaptor.stream_is_error(response.status_code, content_type):
         body = await response.aread()
         await response.aclose()
         raise adaptor.map_error(response.status_code if response.status_code >= 400 else 500, body)

@@ -88,6 +88,15 @@ class Adaptor:
         """A successful non-stream upstream body → (OpenAI JSON bytes, usage or None). Raise on errors."""
         raise RelayError(500, f"{self.info.name}: cannot parse response", code="bad_response")
 
+    def stream_is_error(self, status: int, content_type: str) -> bool:
+        """Whether the answer to a stream request is an error body (read whole, then ``map_error``).
+
+        Default: any non-200 status, or a JSON (not NDJSON) body, which streaming upstreams send for errors.
+        Providers that never stream (their one JSON answer is replayed as a stream) or stream with another
+        JSON media type override this.
+        """
+        return status != 200 or ("json" in content_type and "ndjson" not in content_type)
+
     def stream_events(self, response: httpx.Response) -> AsyncIterator[str]:
         """The upstream stream as a sequence of event data strings. Default: server-sent events."""
         from relay.streaming import upstream_events
