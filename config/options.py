@@ -7,6 +7,7 @@ and at least every SYNC_FREQUENCY seconds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -137,10 +138,17 @@ class _OptionStore:
         self._checked_at = 0.0
         self._version = object()  # force a reload on next read in this process
 
+    def stale(self) -> bool:
+        return time.monotonic() - self._checked_at >= _CHECK_EVERY_S
+
     def _refresh_if_stale(self) -> None:
-        now = time.monotonic()
-        if now - self._checked_at < _CHECK_EVERY_S:
+        if not self.stale() or _in_event_loop():
+            # In the event loop the database is off limits; async callers run ``options_arefresh()`` first.
             return
+        self.refresh()
+
+    def refresh(self) -> None:
+        now = time.monotonic()
         self._checked_at = now
         version = _shared_version()
         if version == self._version and now - self._loaded_at < settings.SYNC_FREQUENCY:
@@ -151,14 +159,24 @@ class _OptionStore:
             self._loaded_at = now
 
     def _load(self) -> None:
+        from django.db import DatabaseError
+
         from config.models import Option
 
         try:
             self._values = dict(Option.objects.values_list("key", "value"))
-        except Exception:  # database not migrated yet (first boot, collectstatic)
+        except DatabaseError:  # not migrated yet (first boot, collectstatic)
             logger.debug("options table not readable; using defaults", exc_info=True)
             self._values = {}
         self._parsed = {}
+
+
+def _in_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _shared_version() -> object:
@@ -169,6 +187,14 @@ def _shared_version() -> object:
 
 
 _store = _OptionStore()
+
+
+async def options_arefresh() -> None:
+    """Reload options if another process changed them; call at the start of async request handling."""
+    if _store.stale():
+        from asgiref.sync import sync_to_async
+
+        await sync_to_async(_store.refresh, thread_sensitive=False)()
 
 
 def option_str(key: str) -> str:

@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "config",
     "accounts",
     "channels_app",
@@ -214,7 +215,17 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
-SPECTACULAR_SETTINGS = {"TITLE": "One API management API", "VERSION": VERSION}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "One API management API",
+    "DESCRIPTION": "The original one-api's /api routes: {success, message, data} envelope, session or access token.",
+    "VERSION": VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "PREPROCESSING_HOOKS": ["config.api_urls.schema_without_aliases"],
+    # Swagger UI's files come from drf-spectacular-sidecar: the docs page works without internet access.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # --- Celery ----------------------------------------------------------------------------------------------
 # With Redis, Celery workers and beat use it as broker. Without it the web process runs the same beat

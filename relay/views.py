@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import orjson
 
+from config.options import options_arefresh
 from relay.auth import relay_authenticate
 from relay.errors import RelayError
 from relay.http_io import HttpIn
@@ -12,6 +13,7 @@ from relay.services import JSON_HEADERS, RelayContext, RelayResult, relay_text
 
 
 async def _context(http: HttpIn) -> RelayContext:
+    await options_arefresh()
     auth = await relay_authenticate(http.authorization, http.client_ip)
     return RelayContext(request_id=http.request_id, started=http.started, client_ip=http.client_ip, auth=auth)
 
@@ -80,3 +82,33 @@ async def billing_usage(http: HttpIn) -> RelayResult:
 
     ctx = await _context(http)
     return json_result(await billing_usage_for(ctx.auth.token))
+
+
+async def images_generations(http: HttpIn) -> RelayResult:
+    from relay.media import parse_image_request, relay_image
+
+    ctx = await _context(http)
+    return await relay_image(ctx, parse_image_request(http.path, http.body))
+
+
+async def audio_speech(http: HttpIn) -> RelayResult:
+    from relay.media import parse_speech_request, relay_speech
+
+    ctx = await _context(http)
+    return await relay_speech(ctx, parse_speech_request(http.path, http.body))
+
+
+def _transcription_view(mode: str):
+    async def view(http: HttpIn) -> RelayResult:
+        from relay.media import parse_transcription_request, relay_transcription
+
+        ctx = await _context(http)
+        req = parse_transcription_request(mode, http.path, http.body, http.content_type)
+        return await relay_transcription(ctx, req)
+
+    view.__name__ = f"{mode}_view"
+    return view
+
+
+audio_transcriptions = _transcription_view("audio_transcription")
+audio_translations = _transcription_view("audio_translation")

@@ -81,6 +81,12 @@ class FakeOpenAI:
                 "error": {"message": f"fake error {plan.status}", "type": "server_error", "param": None, "code": None}
             }
             return await _send(send, plan.status, json.dumps(error).encode())
+        if path.endswith("/images/generations"):
+            return await _send(send, 200, json.dumps(image_answer(int(body.get("n", 1)))).encode())
+        if path.endswith("/audio/speech"):
+            return await _send(send, 200, b"ID3-fake-mp3-bytes", "audio/mpeg")
+        if path.endswith(("/audio/transcriptions", "/audio/translations")):
+            return await _send(send, 200, json.dumps({"text": plan.content}).encode())
         if path.endswith("/embeddings"):
             return await _send(send, 200, json.dumps(_embedding(body, plan)).encode())
         if body.get("stream"):
@@ -152,3 +158,7 @@ async def _stream(send, plan: Plan, body: dict) -> None:
 async def _send(send, status: int, body: bytes, content_type: str = "application/json") -> None:
     await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", content_type.encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+def image_answer(n: int) -> dict:
+    return {"created": int(time.time()), "data": [{"url": f"https://images.example/{i}.png"} for i in range(n)]}

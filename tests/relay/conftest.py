@@ -79,6 +79,46 @@ class Relay:
         self.user.refresh_from_db()
         self.token.refresh_from_db()
 
+    # --- helpers added for the relay test matrix (tests/relay/test_*.py) ---
+
+    def post(
+        self,
+        path: str,
+        body: object = None,
+        *,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        """A raw POST (for malformed input and exact header checks); ``body`` is sent as JSON."""
+        sent = {"Authorization": f"Bearer {key or self.api_key}", **(headers or {})}
+        with httpx.Client(base_url=self.url, timeout=20) as client:
+            if content is not None:
+                return client.post(path, content=content, headers=sent)
+            return client.post(path, json=body, headers=sent)
+
+    def get(self, path: str, *, key: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+        sent = {"Authorization": f"Bearer {key or self.api_key}", **(headers or {})}
+        with httpx.Client(base_url=self.url, timeout=20) as client:
+            return client.get(path, headers=sent)
+
+    def chat(self, model: str = "gpt-3.5-turbo", content: str = "hi", **fields) -> httpx.Response:
+        """A raw non-stream chat completion; extra keyword fields go into the body."""
+        key = fields.pop("key", None)
+        headers = fields.pop("headers", None)
+        body = {"model": model, "messages": [{"role": "user", "content": content}], **fields}
+        return self.post("/v1/chat/completions", body, key=key, headers=headers)
+
+    def make_token(self, user: User | None = None, **fields) -> Token:
+        fields.setdefault("name", "extra-key")
+        fields.setdefault("remain_quota", 5_000_000)
+        return token_create(user=user or self.user, **fields)
+
+    def balances(self) -> tuple[int, int]:
+        """(user quota, key remain quota) once every request has settled."""
+        self.refresh()
+        return self.user.quota, self.token.remain_quota
+
 
 @pytest.fixture
 def relay(transactional_db, gateway_server, fake_upstream) -> Relay:
