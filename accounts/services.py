@@ -197,3 +197,170 @@ def user_aff_code_ensure(*, user: User) -> str:
         user.aff_code = _unique_aff_code()
         user.save(update_fields=["aff_code"])
     return user.aff_code
+
+
+# --- Management API writes (audited: each change that touches quota, roles or keys leaves a manage log) -----
+
+
+class UserActionError(ValueError):
+    """A refused management action; the message (the original's, mostly) is shown as is."""
+
+
+def _manage_log(actor: User, content: str, user_id: int | None = None) -> None:
+    from logs_app.services import manage_log_create
+
+    manage_log_create(actor=actor, content=content, user_id=user_id)
+
+
+def _username_free(username: str, *, except_pk: int | None = None) -> None:
+    taken = User.objects.filter(username=username).exclude(pk=except_pk).exists()
+    if taken:
+        raise UserActionError(f"username {username!r} is already taken")
+
+
+def can_manage(actor: User, target: User) -> bool:
+    """The original's rule: an admin acts only on lower roles; root acts on anyone."""
+    return actor.role == Role.ROOT or actor.role > target.role
+
+
+@transaction.atomic
+def user_admin_create(*, actor: User, username: str, password: str, display_name: str = "") -> User:
+    """``POST /api/user/``: always a common user; gets QuotaForNewUser like any new account."""
+    from config.options import option_int
+    from logs_app.services import quota_text, system_log_create
+
+    _username_free(username)
+    quota = option_int("QuotaForNewUser")
+    user = user_create(username=username, password=password, display_name=display_name, quota=quota)
+    if quota > 0:
+        system_log_create(user_id=user.pk, content=f"新用户注册赠送 {quota_text(quota)}")
+    _manage_log(actor, f"created user {username!r}", user_id=user.pk)
+    return user
+
+
+@transaction.atomic
+def user_admin_update(*, actor: User, user: User, **fields) -> User:
+    """``PUT /api/user/``: like the original, only non-zero fields change (username, display_name, password,
+    email, group, quota, role), so a client that always sends ``quota: 0`` cannot wipe a balance by accident."""
+    from logs_app.services import quota_text
+
+    if not can_manage(actor, user):
+        raise UserActionError("无权更新同权限等级或更高权限等级的用户信息")
+    role = fields.get("role") or 0
+    if role and actor.role <= role and actor.role != Role.ROOT:
+        raise UserActionError("无权将其他用户权限等级提升到大于等于自己的权限等级")
+    changes = {name: value for name, value in fields.items() if value}
+    if "username" in changes:
+        _username_free(changes["username"], except_pk=user.pk)
+    password = changes.pop("password", "")
+    notes = []
+    if "quota" in changes and changes["quota"] != user.quota:
+        notes.append(f"管理员将用户额度从 {quota_text(user.quota)}修改为 {quota_text(changes['quota'])}")
+    if "role" in changes and changes["role"] != user.role:
+        notes.append(f"role changed from {user.role} to {changes['role']}")
+    if "group" in changes and changes["group"] != user.group:
+        notes.append(f"group changed from {user.group!r} to {changes['group']!r}")
+    for name, value in changes.items():
+        setattr(user, name, value)
+    if password:
+        user.set_password(password)
+        notes.append("password changed")
+    user.save()
+    for note in notes:
+        _manage_log(actor, note, user_id=user.pk)
+    return user
+
+
+@transaction.atomic
+def user_self_update(*, user: User, username: str = "", display_name: str = "", password: str = "") -> User:
+    """``PUT /api/user/self``: empty fields stay as they are."""
+    if username and username != user.username:
+        _username_free(username, except_pk=user.pk)
+        user.username = username
+    if display_name:
+        user.display_name = display_name
+    if password:
+        user.set_password(password)
+        _manage_log(user, "changed own password")
+    user.save()
+    return user
+
+
+def user_soft_delete(*, user: User, actor: User | None = None) -> None:
+    """Status 3 and the username renamed ``deleted_<uuid hex>`` (frees the name), as the original."""
+    old = user.username
+    user.username = f"deleted_{uuid.uuid4().hex}"
+    user.status = 3
+    user.save(update_fields=["username", "status"])
+    _manage_log(actor or user, f"deleted user {old!r}", user_id=user.pk)
+
+
+_MANAGE_ACTIONS = ("disable", "enable", "delete", "promote", "demote")
+_ROOT_IMMUNE = {
+    "disable": "无法禁用超级管理员用户",
+    "delete": "无法删除超级管理员用户",
+    "demote": "无法降级超级管理员用户",
+}
+
+
+@transaction.atomic
+def user_manage(*, actor: User, user: User, action: str) -> User:
+    """``POST /api/user/manage``: the original's rules and messages; root is immune, promote is root-only."""
+    if action not in _MANAGE_ACTIONS:
+        raise UserActionError(f"unknown action {action!r}; expected one of {', '.join(_MANAGE_ACTIONS)}")
+    if not can_manage(actor, user):
+        raise UserActionError("无权更新同权限等级或更高权限等级的用户信息")
+    if user.role == Role.ROOT and action in _ROOT_IMMUNE:
+        raise UserActionError(_ROOT_IMMUNE[action])
+    if action == "delete":
+        user_soft_delete(user=user, actor=actor)
+        return user
+    if action == "promote":
+        if actor.role != Role.ROOT:
+            raise UserActionError("普通管理员用户无法提升其他用户为管理员")
+        if user.role >= Role.ADMIN:
+            raise UserActionError("该用户已经是管理员")
+        user.role = Role.ADMIN
+    elif action == "demote":
+        if user.role == Role.COMMON:
+            raise UserActionError("该用户已经是普通用户")
+        user.role = Role.COMMON
+    else:
+        user.status = 2 if action == "disable" else 1
+    user.save(update_fields=["role", "status"])
+    _manage_log(actor, f"user {user.username!r}: {action}", user_id=user.pk)
+    return user
+
+
+def token_issue(*, actor: User, **fields) -> Token:
+    """``POST /api/token/``: a new key for the caller (audited)."""
+    with transaction.atomic():
+        token = token_create(user=actor, **fields)
+        _manage_log(actor, f"created API key {token.name!r} (#{token.pk})")
+    return token
+
+
+def token_revise(*, actor: User, token: Token, status: int | None = None, **fields) -> Token:
+    """``PUT /api/token/``: a status change (``status`` given) or an edit of the other fields (audited)."""
+    with transaction.atomic():
+        if status is not None:
+            token_status_set(token=token, enabled=status == TokenStatus.ENABLED)
+            _manage_log(actor, f"API key {token.name!r} (#{token.pk}) status set to {token.status}")
+        else:
+            token_update(token=token, **fields)
+            _manage_log(actor, f"API key {token.name!r} (#{token.pk}) changed: {', '.join(sorted(fields))}")
+    return token
+
+
+def token_revoke(*, actor: User, token: Token) -> None:
+    with transaction.atomic():
+        _manage_log(actor, f"deleted API key {token.name!r} (#{token.pk})")
+        token.delete()
+
+
+def access_token_rotate(*, user: User) -> str:
+    """``GET /api/user/token``: a new management access token; the old one stops working at once."""
+    with transaction.atomic():
+        token = user_access_token_regenerate(user=user)
+        _manage_log(user, "generated a new access token")
+    return token

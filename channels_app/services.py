@@ -79,3 +79,61 @@ def channel_test_record(
         channel_id=channel.pk,
         elapsed_time=int(elapsed_s * 1000),
     )
+
+
+# --- Management API writes (each one audited with a manage log; keys are never written into logs) ---------
+
+
+def _channel_log(actor, content: str) -> None:
+    from logs_app.services import manage_log_create
+
+    manage_log_create(actor=actor, content=content)
+
+
+@transaction.atomic
+def channels_create(*, actor, keys: list[str], **fields) -> list[Channel]:
+    """``POST /api/channel/``: one channel per key, all alike otherwise, with their abilities."""
+    import time
+
+    now = int(time.time())
+    created = [channel_save(Channel(key=key, created_time=now, **fields)) for key in keys]
+    ids = ", ".join(f"#{channel.pk}" for channel in created)
+    _channel_log(actor, f"created {len(created)} channel(s) {fields.get('name', '')!r}: {ids}")
+    return created
+
+
+@transaction.atomic
+def channel_update(*, actor, channel: Channel, **fields) -> Channel:
+    """``PUT /api/channel/``: apply ``fields`` and rebuild the channel's abilities."""
+    for name, value in fields.items():
+        setattr(channel, name, value)
+    channel_save(channel)
+    shown = ", ".join(sorted("key" if name == "key" else name for name in fields))
+    _channel_log(actor, f"channel #{channel.pk} {channel.name!r} changed: {shown or 'nothing'}")
+    return channel
+
+
+@transaction.atomic
+def channel_remove(*, actor, channel: Channel) -> None:
+    _channel_log(actor, f"channel #{channel.pk} {channel.name!r} deleted")
+    channel_delete(channel)
+
+
+@transaction.atomic
+def channels_delete_disabled(*, actor) -> int:
+    """Delete manually and automatically disabled channels and (unlike the original) their abilities."""
+    disabled = Channel.objects.filter(
+        status__in=(ChannelStatus.MANUALLY_DISABLED, ChannelStatus.AUTO_DISABLED)
+    )
+    ids = list(disabled.values_list("pk", flat=True))
+    Ability.objects.filter(channel_id__in=ids).delete()
+    count, _ = Channel.objects.filter(pk__in=ids).delete()
+    _channel_log(actor, f"deleted {count} disabled channel(s)")
+    transaction.on_commit(lambda: cache_versions.bump(cache_versions.CHANNELS))
+    return count
+
+
+def channel_key_reveal(*, actor, channel: Channel) -> tuple[str, str]:
+    """Root's explicit "show key": returns (key, config) and leaves an audit line saying who looked."""
+    _channel_log(actor, f"viewed the key of channel #{channel.pk} {channel.name!r}")
+    return channel.key, channel.config

@@ -8,9 +8,11 @@ exception handler that turns every expected failure into the original's answer i
 from __future__ import annotations
 
 import logging
+import re
 
 from django.db import DatabaseError, transaction
 from django.http import Http404, HttpResponse
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.parsers import JSONParser
@@ -78,8 +80,18 @@ def api_exception_handler(exc: Exception, context: dict) -> HttpResponse | None:
     return None
 
 
+class OneApiSchema(AutoSchema):
+    """operationId = view class + method (``ChannelDetailApi`` GET → ``channel_detail_get``): unique and stable."""
+
+    def get_operation_id(self) -> str:
+        name = re.sub(r"Api$", "", type(self.view).__name__)
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() + "_" + self.method.lower()
+
+
 class ApiView(APIView):
     """Base of every management API view (the original's UserAuth by default)."""
+
+    schema = OneApiSchema()
 
     authentication_classes = [SessionOrAccessTokenAuthentication]
     permission_classes = [UserAuth]

@@ -53,7 +53,8 @@ def client_ip(request: HttpRequest) -> str:
     try:
         address = ipaddress.ip_address(peer)
         trusted = any(
-            address in ipaddress.ip_network(net, strict=False) for net in getattr(settings, "TRUSTED_PROXIES", ())
+            address in ipaddress.ip_network(net, strict=False)
+            for net in getattr(settings, "TRUSTED_PROXIES", ())
         )
     except ValueError:
         trusted = False

@@ -62,7 +62,11 @@ def _filtered(f: LogFilter) -> QuerySet[Log]:
         query &= Q(created_at__gte=f.start_timestamp)
     if f.end_timestamp:
         query &= Q(created_at__lte=f.end_timestamp)
-    for column, value in (("username", f.username), ("token_name", f.token_name), ("model_name", f.model_name)):
+    for column, value in (
+        ("username", f.username),
+        ("token_name", f.token_name),
+        ("model_name", f.model_name),
+    ):
         if value:
             query &= Q(**{column: value})
     if f.channel:

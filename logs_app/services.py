@@ -85,7 +85,9 @@ def logs_delete_before(*, timestamp: int, batch_size: int = DELETE_BATCH) -> int
     total = 0
     while True:
         # No ORDER BY: any batch of old rows will do, and the created_at index finds them.
-        ids = list(Log.objects.filter(created_at__lt=timestamp).order_by().values_list("id", flat=True)[:batch_size])
+        ids = list(
+            Log.objects.filter(created_at__lt=timestamp).order_by().values_list("id", flat=True)[:batch_size]
+        )
         if not ids:
             return total
         deleted, _ = Log.objects.filter(id__in=ids).delete()
