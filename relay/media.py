@@ -78,9 +78,8 @@ async def relay_image(ctx: RelayContext, req: RelayRequest) -> RelayResult:
     first = chooser.first()
     quota, _, _ = image_quota(first.upstream_model(req.model), first.type, chooser.group, req.body or {})
     reservation = await reserve(ctx, quota)
-    return await relay_with_failover(
-        ctx, chooser, reservation, partial(_priced_attempt, ctx, req, reservation)
-    )
+    call = partial(_priced_attempt, ctx, req, reservation)
+    return await relay_with_failover(ctx, chooser, reservation, call, first)
 
 
 async def _priced_attempt(
@@ -146,9 +145,8 @@ async def relay_speech(ctx: RelayContext, req: RelayRequest) -> RelayResult:
     first = chooser.first()
     quota, _, _ = speech_quota(first.upstream_model(req.model), first.type, chooser.group, req.body or {})
     reservation = await reserve(ctx, quota)
-    return await relay_with_failover(
-        ctx, chooser, reservation, partial(_priced_attempt, ctx, req, reservation)
-    )
+    call = partial(_priced_attempt, ctx, req, reservation)
+    return await relay_with_failover(ctx, chooser, reservation, call, first)
 
 
 # --- speech to text ------------------------------------------------------------------------------------
@@ -199,7 +197,7 @@ async def relay_transcription(ctx: RelayContext, req: RelayRequest) -> RelayResu
     ratio = model_ratio(first.upstream_model(req.model), first.type) * group_ratio(chooser.group)
     reservation = await reserve(ctx, int(pre_consumed_quota() * ratio))
     call = partial(_transcription_attempt, ctx, req, reservation)
-    return await relay_with_failover(ctx, chooser, reservation, call)
+    return await relay_with_failover(ctx, chooser, reservation, call, first)
 
 
 async def _transcription_attempt(

@@ -23,6 +23,9 @@ from relay.tokens import (
     image_size_from_data_url,
 )
 
+# Token counting reads the ApproximateTokenEnabled option (cached; loaded from the database once).
+pytestmark = pytest.mark.django_db
+
 SHIPPED = Path(tokens.__file__).parent / "encodings"
 CL100K_CACHE_KEY = "9b5ad71b2ce5302211f9c61530b329a4922fc6a4"
 
