@@ -40,6 +40,7 @@ async def relay_authenticate(authorization: str, client_ip: str) -> RelayAuth:
     if token is None:
         raise _refuse(401, "无效的令牌")
     _check_status(token)
+    await check_not_expired(token)
     if not token.allows_ip(client_ip):
         raise _refuse(403, f"该令牌只能在指定网段使用，当前 ip：{client_ip}")
     if not token.user.enabled:

@@ -29,7 +29,7 @@ from channels_app.health import channel_failure_record, channel_success_record
 from channels_app.routing import ChannelSnapshot, RoutingTable, channel_pick, routing_table
 from config.options import option_int
 from relay import tokens
-from relay.auth import RelayAuth, check_model_allowed, check_not_expired
+from relay.auth import RelayAuth, check_model_allowed
 from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.http import upstream_client
@@ -123,7 +123,6 @@ def adaptor_for(channel: ChannelSnapshot) -> Adaptor:
 
 async def choose_first(ctx: RelayContext, model: str) -> ChannelChooser:
     check_model_allowed(ctx.auth.token, model)
-    await check_not_expired(ctx.auth.token)
     table = await routing_table.aget()
     return ChannelChooser(
         table=table,
@@ -202,9 +201,10 @@ async def relay_with_failover(
     chooser: ChannelChooser,
     reservation: Reservation,
     call: Callable[[ChannelSnapshot], Awaitable[RelayResult]],
+    first: ChannelSnapshot,
 ) -> RelayResult:
-    """Try channels in failover order; on any exception the reservation is released."""
-    channel = chooser.first()
+    """Try ``first``, then channels in failover order; on any exception the reservation is released."""
+    channel = first
     try:
         while True:
             try:
@@ -272,7 +272,7 @@ async def relay_text(ctx: RelayContext, req: RelayRequest) -> RelayResult:
     )
     reservation = await reserve(ctx, amount)
     call = partial(_text_attempt, ctx, req, reservation, prompt_tokens)
-    return await relay_with_failover(ctx, chooser, reservation, call)
+    return await relay_with_failover(ctx, chooser, reservation, call, first)
 
 
 async def _text_attempt(
