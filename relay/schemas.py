@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import orjson
@@ -29,6 +30,9 @@ class RelayRequest:
     stream: bool = False
     max_tokens: int = 0
     include_usage_requested: bool = False
+    # The client's request headers (lower-case names), for the few an adaptor honours (anthropic-version);
+    # never forwarded wholesale.
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def parse_json_body(raw: bytes) -> dict:

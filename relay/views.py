@@ -22,6 +22,7 @@ def _text_view(mode: str):
     async def view(http: HttpIn, path_model: str = "") -> RelayResult:
         ctx = await _context(http)
         req = parse_text_request(mode, http.path, http.body, path_model)
+        req.headers = http.headers
         return await relay_text(ctx, req)
 
     view.__name__ = f"{mode}_view"
