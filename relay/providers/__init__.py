@@ -10,6 +10,7 @@ from relay.providers.base import Adaptor
 ADAPTORS: dict[str, str] = {
     "openai": "relay.providers.openai.OpenAIAdaptor",
     "azure": "relay.providers.azure.AzureAdaptor",
+    "zhipu": "relay.providers.zhipu.ZhipuAdaptor",
     "anthropic": "relay.providers.anthropic.AnthropicAdaptor",
     "gemini": "relay.providers.gemini.GeminiAdaptor",
 }
