@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.console import paginate, user_required
 from accounts.forms import TokenForm
 from accounts.models import Token, TokenStatus, User
-from accounts.services import TokenStateError, token_create, token_status_set, token_update
+from accounts.services import TokenStateError, token_issue, token_revise, token_revoke
 from channels_app.models import Ability
 
 
@@ -79,10 +79,10 @@ def token_edit_page(request: HttpRequest, token_id: int | None = None) -> HttpRe
     )
     if request.method == "POST" and form.is_valid():
         if token is None:
-            token = token_create(user=request.user, **_fields(form))
+            token = token_issue(actor=request.user, **_fields(form))
             messages.success(request, _("Key “%(name)s” created.") % {"name": token.name})
         else:
-            token_update(token=token, **_fields(form))
+            token_revise(actor=request.user, token=token, **_fields(form))
             messages.success(request, _("Key “%(name)s” saved.") % {"name": token.name})
         return redirect("/token")
     return render(request, "accounts/token_form.html", {"form": form, "token": token})
@@ -94,7 +94,9 @@ def token_status_view(request: HttpRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(Token, pk=token_id, user=request.user)
     enable = request.POST.get("enable") == "1"
     try:
-        token_status_set(token=token, enabled=enable)
+        token_revise(
+            actor=request.user, token=token, status=TokenStatus.ENABLED if enable else TokenStatus.DISABLED
+        )
     except TokenStateError as refused:
         reason = _("it has expired") if str(refused) == "expired" else _("its quota is used up")
         messages.error(
@@ -109,6 +111,6 @@ def token_status_view(request: HttpRequest, token_id: int) -> HttpResponse:
 @user_required
 def token_delete_view(request: HttpRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(Token, pk=token_id, user=request.user)
-    token.delete()
+    token_revoke(actor=request.user, token=token)
     messages.success(request, _("Key “%(name)s” deleted.") % {"name": token.name})
     return redirect("/token")
