@@ -40,6 +40,9 @@ class Channel(models.Model):
     system_prompt = models.TextField(blank=True, null=True, default="")
     # Not in the original: lets an operator keep a channel out of the periodic "test all" run.
     auto_test_enabled = models.BooleanField(default=True)
+    # Not in the original: the model the periodic test asks for (e.g. a chat model on a channel whose first
+    # model is dall-e); empty = the channel's first model, as the original.
+    test_model = models.CharField(max_length=255, blank=True, null=True, default=None)
 
     class Meta:
         db_table = "channels"
