@@ -13,6 +13,7 @@ ADAPTORS: dict[str, str] = {
     "zhipu": "relay.providers.zhipu.ZhipuAdaptor",
     "anthropic": "relay.providers.anthropic.AnthropicAdaptor",
     "gemini": "relay.providers.gemini.GeminiAdaptor",
+    "ollama": "relay.providers.ollama.OllamaAdaptor",
 }
 
 
