@@ -3,7 +3,7 @@ admin's user management, with the original's role rules and messages."""
 
 from __future__ import annotations
 
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -64,6 +64,7 @@ class RegisterApi(PublicApiView):
             raise ApiError("管理员关闭了新用户注册")
         if not option_bool("PasswordRegisterEnabled"):
             raise ApiError("管理员关闭了通过密码进行注册，请使用第三方账户验证的形式进行注册")
+        _turnstile_check(request)
         data = self.validated(RegisterSerializer)
         email = _verified_email(data) if option_bool("EmailVerificationEnabled") else ""
         if selectors.username_taken(data["username"]):
@@ -72,6 +73,21 @@ class RegisterApi(PublicApiView):
             username=data["username"], password=data["password"], email=email, aff_code=data["aff_code"]
         )
         return envelope()
+
+
+def _turnstile_check(request) -> None:
+    """The original's TurnstileCheck middleware: ``?turnstile=`` verified once per session when switched on."""
+    if not option_bool("TurnstileCheckEnabled"):
+        return
+    from accounts.verification import turnstile_required, turnstile_verify
+
+    if not turnstile_required(request._request):
+        return
+    token = request.query_params.get("turnstile", "")
+    if not token:
+        raise ApiError("Turnstile token 为空")
+    if not turnstile_verify(request._request, token):
+        raise ApiError("Turnstile 校验失败，请刷新重试！")
 
 
 def _verified_email(data: dict) -> str:
@@ -130,6 +146,8 @@ class SelfApi(ApiView):
             services.user_self_update(user=request.user, **data)
         except services.UserActionError as exc:
             raise _refuse(exc) from None
+        if data.get("password") and request.auth is None:
+            update_session_auth_hash(request._request, request.user)  # keep this session signed in
         return envelope()
 
     @extend_schema(responses=_EMPTY)

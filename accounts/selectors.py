@@ -67,8 +67,10 @@ def user_search(keyword: str):
     query = (
         Q(username__startswith=keyword) | Q(email__startswith=keyword) | Q(display_name__startswith=keyword)
     )
-    if keyword.isdigit():
-        query |= Q(pk=int(keyword))
+    from config.serializers import keyword_id
+
+    if keyword_id(keyword) is not None:
+        query |= Q(pk=keyword_id(keyword))
     return User.objects.filter(query).order_by("-id")[:SEARCH_LIMIT]
 
 

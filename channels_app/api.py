@@ -26,7 +26,7 @@ from channels_app.serializers import (
     config_merge,
 )
 from config.api import PAGE_PARAMETERS, ApiError, ApiView, page_bounds
-from config.serializers import envelope_of
+from config.serializers import envelope_of, keyword_id
 from config.views import envelope
 
 logger = logging.getLogger(__name__)
@@ -87,8 +87,8 @@ class ChannelSearchApi(ApiView):
         """Channels whose id is ``keyword`` or whose name starts with it."""
         keyword = request.query_params.get("keyword", "").strip()
         query = Q(name__startswith=keyword)
-        if keyword.isdigit():
-            query |= Q(pk=int(keyword))
+        if keyword_id(keyword) is not None:
+            query |= Q(pk=keyword_id(keyword))
         found = Channel.objects.filter(query).order_by("-id")[:100]
         return envelope(ChannelSerializer(found, many=True).data)
 

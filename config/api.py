@@ -28,6 +28,7 @@ from config.serializers import (
     OptionUpdateSerializer,
     envelope_of,
     error_message,
+    query_int,
 )
 from config.views import envelope
 
@@ -74,6 +75,8 @@ def api_exception_handler(exc: Exception, context: dict) -> HttpResponse | None:
         return envelope(success=False, message="not found", status=404)
     if isinstance(exc, exceptions.MethodNotAllowed):
         return envelope(success=False, message=str(exc.detail), status=405)
+    if isinstance(exc, OverflowError):  # an id or number beyond what the database column holds
+        return envelope(success=False, message="number out of range")
     if isinstance(exc, DatabaseError):
         logger.exception("database error in %s", request.path if request is not None else "api")
         return envelope(success=False, message="database error; nothing was changed")
@@ -135,15 +138,12 @@ def page_bounds(request) -> tuple[int, int]:
     page = _query_int(request, "p", 0)
     size = _query_int(request, "size", ITEMS_PER_PAGE) or ITEMS_PER_PAGE
     size = min(max(size, 1), MAX_PAGE_SIZE)
-    page = max(page, 0)
+    page = min(max(page, 0), 10**9)
     return page * size, size
 
 
 def _query_int(request, name: str, default: int) -> int:
-    try:
-        return int(request.query_params.get(name, default))
-    except (TypeError, ValueError):
-        return default
+    return query_int(request.query_params, name, default)
 
 
 PAGE_PARAMETERS = [

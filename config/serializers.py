@@ -57,6 +57,23 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+def keyword_id(keyword: str) -> int | None:
+    """``keyword`` as a row id when it is one (ASCII digits that fit a 64-bit column), else None."""
+    keyword = keyword.strip()
+    if keyword.isascii() and keyword.isdigit() and len(keyword) <= 18:
+        return int(keyword)
+    return None
+
+
+def query_int(params, name: str, default: int = 0) -> int:
+    """An integer query parameter; junk means ``default`` (Go's Atoi) and values are kept within 64 bits."""
+    try:
+        value = int(params.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return max(-INT64_MAX, min(value, INT64_MAX))
+
+
 def envelope_of(name: str, data: serializers.Field | None = None) -> serializers.Serializer:
     """The OpenAPI shape of ``{success, message, data}`` around ``data``."""
     fields = {"success": serializers.BooleanField(), "message": serializers.CharField()}

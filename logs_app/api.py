@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 
 from accounts.permissions import AdminAuth
 from config.api import PAGE_PARAMETERS, ApiError, ApiView, page_bounds
-from config.serializers import envelope_of
+from config.serializers import envelope_of, query_int
 from config.views import envelope
 from logs_app.selectors import LogFilter, dashboard_days, log_page, log_quota_sum, log_rows, log_search
 from logs_app.serializers import DashboardRowSerializer, LogSerializer, LogStatSerializer
@@ -26,10 +26,7 @@ _STAT = envelope_of("LogStatResponse", LogStatSerializer())
 
 
 def _int(request, name: str) -> int:
-    try:
-        return int(request.query_params.get(name, 0))
-    except ValueError:
-        return 0
+    return query_int(request.query_params, name)
 
 
 def _filter(request, *, user=None) -> LogFilter:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Mod
 
+from config.serializers import keyword_id
 from logs_app.models import Log, LogType
 
 SEARCH_LIMIT = 100  # the original's MaxRecentItems
@@ -93,7 +94,7 @@ def log_page(f: LogFilter, *, offset: int, limit: int) -> QuerySet[Log]:
 def log_search(keyword: str, *, user_id: int | None = None) -> QuerySet[Log]:
     """Admin: type equal to ``keyword`` or content starting with it; own logs: type only (as the original)."""
     keyword = keyword.strip()
-    log_type = int(keyword) if keyword.lstrip("-").isdigit() else None
+    log_type = keyword_id(keyword)
     if user_id is not None:
         if log_type is None:
             return Log.objects.none()

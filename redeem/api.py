@@ -9,7 +9,7 @@ from rest_framework import serializers
 from accounts.permissions import AdminAuth
 from config.api import PAGE_PARAMETERS, ApiError, ApiView, page_bounds
 from config.ratelimit import CriticalThrottle, GlobalApiThrottle
-from config.serializers import envelope_of
+from config.serializers import envelope_of, keyword_id
 from config.views import envelope
 from redeem import services
 from redeem.models import Redemption
@@ -77,8 +77,8 @@ class RedemptionSearchApi(ApiView):
         """Codes whose id is ``keyword`` or whose name starts with it."""
         keyword = request.query_params.get("keyword", "").strip()
         query = Q(name__startswith=keyword)
-        if keyword.isdigit():
-            query |= Q(pk=int(keyword))
+        if keyword_id(keyword) is not None:
+            query |= Q(pk=keyword_id(keyword))
         found = Redemption.objects.filter(query).order_by("-id")[:100]
         return envelope(RedemptionSerializer(found, many=True).data)
 

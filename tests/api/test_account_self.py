@@ -187,3 +187,21 @@ def test_available_models_and_models_by_type(api, alice):
     assert api.ok(api.get("/api/user/available_models", user=alice)) == ["gpt-4o", "o3"]
     by_type = api.ok(api.get("/api/models", user=alice))
     assert "1" in by_type and "gpt-4o" in by_type["1"]
+
+
+def test_changing_the_password_keeps_this_session_signed_in(api, alice):
+    api.ok(api.post("/api/user/login", {"username": "alice", "password": "alice-password"}))
+    api.ok(api.put("/api/user/self", {"password": "another-password"}))
+    assert api.ok(api.get("/api/user/self"))["username"] == "alice"
+
+
+def test_register_checks_turnstile_when_switched_on(api, db, monkeypatch):
+    from accounts import verification
+
+    option_set("TurnstileSiteKey", "site")
+    option_set("TurnstileCheckEnabled", "true")
+    body = {"username": "dave", "password": "dave-password"}
+    api.refused(api.post("/api/user/register", body), "Turnstile token 为空")
+    monkeypatch.setattr(verification, "turnstile_verify", lambda request, token: token == "good")
+    api.refused(api.post("/api/user/register?turnstile=bad", body), "Turnstile 校验失败")
+    api.ok(api.post("/api/user/register?turnstile=good", body))

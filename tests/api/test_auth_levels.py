@@ -95,3 +95,24 @@ def test_a_non_json_body_is_a_clear_error(api, root):
     api.refused(response)
     api.refused(api.post("/api/token/", raw="{not json", user=root), "invalid parameter")
     api.refused(api.post("/api/token/", raw="[1, 2]", user=root), "expected a JSON object")
+
+
+def test_out_of_range_numbers_are_envelope_errors_not_500s(api, root):
+    huge = "9" * 30
+    for path in (
+        f"/api/user/{huge}",
+        f"/api/channel/{huge}",
+        f"/api/token/{huge}",
+        f"/api/redemption/{huge}",
+    ):
+        assert api.get(path, user=root).json()["success"] is False, path
+    for path in (
+        f"/api/user/?p={huge}",
+        f"/api/log/?start_timestamp={huge}&channel={huge}&p={huge}",
+        f"/api/user/search?keyword={huge}",
+        "/api/user/search?keyword=²",
+        f"/api/log/search?keyword={huge}",
+        f"/api/channel/search?keyword={huge}",
+        f"/api/redemption/search?keyword={huge}",
+    ):
+        assert api.get(path, user=root).status_code == 200, path
