@@ -11,6 +11,7 @@ ADAPTORS: dict[str, str] = {
     "openai": "relay.providers.openai.OpenAIAdaptor",
     "azure": "relay.providers.azure.AzureAdaptor",
     "zhipu": "relay.providers.zhipu.ZhipuAdaptor",
+    "ali": "relay.providers.ali.AliAdaptor",
     "anthropic": "relay.providers.anthropic.AnthropicAdaptor",
     "gemini": "relay.providers.gemini.GeminiAdaptor",
     "ollama": "relay.providers.ollama.OllamaAdaptor",
