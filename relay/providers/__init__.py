@@ -15,6 +15,7 @@ ADAPTORS: dict[str, str] = {
     "anthropic": "relay.providers.anthropic.AnthropicAdaptor",
     "gemini": "relay.providers.gemini.GeminiAdaptor",
     "ollama": "relay.providers.ollama.OllamaAdaptor",
+    "cohere": "relay.providers.cohere.CohereAdaptor",
 }
 
 

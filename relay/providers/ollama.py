@@ -8,8 +8,6 @@ key, when set (ollama.com), goes as a Bearer token.
 
 from __future__ import annotations
 
-import base64
-import struct
 from collections.abc import AsyncIterator
 
 import httpx
@@ -26,8 +24,8 @@ from relay.providers.shapes import (
     embedding_list,
     json_object,
     message_text,
-    new_id,
     reject_fields,
+    tool_call,
     unsupported,
 )
 from relay.schemas import RelayRequest
@@ -147,10 +145,9 @@ def tool_calls(message: dict) -> list[dict]:
         function = call.get("function") if isinstance(call, dict) else None
         if not isinstance(function, dict):
             continue
-        arguments = orjson.dumps(function.get("arguments") or {}).decode()
-        name = str(function.get("name") or "")
-        call_id = str(call.get("id") or new_id("call"))
-        calls.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}})
+        calls.append(
+            tool_call(str(call.get("id") or ""), str(function.get("name") or ""), function.get("arguments"))
+        )
     return calls
 
 
@@ -175,13 +172,6 @@ def embedding_body(body: dict, model: str) -> dict:
     if body.get("dimensions"):
         payload["dimensions"] = body["dimensions"]
     return payload
-
-
-def encoded(vectors: list, encoding_format: object) -> list:
-    """OpenAI's ``encoding_format: "base64"`` (the SDK's default): little-endian float32, base64."""
-    if encoding_format != "base64":
-        return vectors
-    return [base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode() for v in vectors]
 
 
 class OllamaAdaptor(Adaptor):
@@ -222,8 +212,8 @@ class OllamaAdaptor(Adaptor):
             vectors = payload.get("embeddings")
             if not isinstance(vectors, list) or not all(isinstance(v, list) for v in vectors):
                 raise bad_response("Ollama returned no embeddings")
-            vectors = encoded(vectors, (req.body or {}).get("encoding_format"))
-            return embedding_list(req.model, enumerate(vectors), usage), usage
+            encoding = (req.body or {}).get("encoding_format")
+            return embedding_list(req.model, enumerate(vectors), usage, encoding), usage
         message = payload.get("message")
         if not isinstance(message, dict):
             raise bad_response("Ollama returned no message")
