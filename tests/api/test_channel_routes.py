@@ -164,3 +164,29 @@ def test_test_route_reports_the_relay_result(api, admin, channel, monkeypatch):
     body = api.get(f"/api/channel/test/{channel.pk}?model=o3", user=admin).json()
     assert body == {"success": True, "message": "", "time": 1.234, "modelName": "o3"}
     assert seen == {"channel": channel.pk, "model": "o3"}
+
+
+def test_test_all_starts_the_background_task(api, admin, monkeypatch):
+    tasks = pytest.importorskip("relay.tasks")  # written alongside; skip until it lands
+
+    started = []
+    monkeypatch.setattr(tasks.channel_test_all, "delay", lambda **kw: started.append(kw))
+    api.ok(api.get("/api/channel/test?scope=disabled", user=admin))
+    api.refused(api.get("/api/channel/test?scope=some", user=admin), "scope")
+    assert started == [{"scope": "disabled"}]
+
+
+def test_update_balance_reports_the_balance_or_the_providers_error(api, admin, channel, monkeypatch):
+    balance = pytest.importorskip("channels_app.balance")  # written alongside; skip until it lands
+
+    monkeypatch.setattr(balance, "channel_balance_update", lambda ch: 12.25)
+    assert api.get(f"/api/channel/update_balance/{channel.pk}", user=admin).json() == {
+        "success": True, "message": "", "balance": 12.25,
+    }  # fmt: skip
+
+    def broken(ch):
+        raise balance.BalanceError("尚未实现")
+
+    monkeypatch.setattr(balance, "channel_balance_update", broken)
+    body = api.get(f"/api/channel/update_balance/{channel.pk}", user=admin).json()
+    assert body == {"success": False, "message": "尚未实现", "balance": 0}
