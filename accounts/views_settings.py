@@ -43,6 +43,7 @@ def _personal_context(request: HttpRequest, profile_form: ProfileForm | None = N
         "fresh_access_token": request.session.pop(ACCESS_TOKEN_SESSION_KEY, ""),
         "bindings": _bindings(user),
         "email_binding": option_bool("EmailVerificationEnabled") or bool(user.email),
+        "wechat_qrcode": option_str("WeChatAccountQRCodeImageURL"),
         "groups": OPTION_GROUPS,
         "tab": "personal",
     }

@@ -2,8 +2,8 @@
 
 from django.urls import include, path
 
+from accounts import oauth, views_email, views_oauth, views_settings, views_tokens, views_users
 from accounts import views as account_views
-from accounts import views_settings, views_tokens, views_users
 from billing import views as billing_views
 from channels_app import views as channel_views
 from config import console_views
@@ -22,6 +22,25 @@ urlpatterns = [
     path("setting/profile", views_settings.profile_view, name="setting-profile"),
     path("setting/access_token", views_settings.access_token_view, name="setting-access-token"),
     path("setting/system/<slug:group>", views_settings.system_setting_page, name="setting-system"),
+    path("setting/email", views_email.email_bind_page, name="setting-email"),
+    path("setting/unlink/<slug:provider>", views_oauth.unlink_view, name="setting-unlink"),
+    # e-mail codes and password reset: pages, and the original's JSON routes
+    path("reset", views_email.reset_page, name="reset"),
+    path("user/reset", views_email.user_reset_page, name="user-reset"),
+    path("api/verification", views_email.verification_api, name="api-verification"),
+    path("api/reset_password", views_email.reset_password_api, name="api-reset-password"),
+    path("api/user/reset", views_email.user_reset_api, name="api-user-reset"),
+    path("api/oauth/email/bind", views_email.email_bind_api, name="api-oauth-email-bind"),
+    # third-party sign-in: allauth behind the original's callback URLs; WeChat through a WeChat Server
+    path("oauth/github/login", oauth.github_login, name="oauth-github-login"),
+    path("oauth/github", oauth.github_callback, name="github_callback"),
+    path("oauth/lark/login", oauth.lark_login, name="oauth-lark-login"),
+    path("oauth/lark", oauth.lark_callback, name="feishu_callback"),
+    path("oauth/oidc/login", oauth.oidc_login, name="oauth-oidc-login"),
+    path("oauth/oidc", oauth.oidc_callback, name="oidc_callback"),
+    path("oauth/wechat", views_oauth.wechat_page, name="oauth-wechat"),
+    path("api/oauth/wechat", views_oauth.wechat_api, name="api-oauth-wechat"),
+    path("api/oauth/wechat/bind", views_oauth.wechat_api, name="api-oauth-wechat-bind"),
     # usage
     path("dashboard", log_views.dashboard_page, name="dashboard"),
     path("log", log_views.log_list_page, name="log-list"),
