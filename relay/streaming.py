@@ -78,7 +78,14 @@ async def stream_relay(
         yield sse_error(state.error, request_id)
         yield DONE
     finally:
-        await asyncio.shield(_finish_and_close(response, state, completed, finish))
+        settling = asyncio.ensure_future(_finish_and_close(response, state, completed, finish))
+        try:
+            await asyncio.shield(settling)
+        except asyncio.CancelledError:
+            # Cancelled mid-settlement (the client hung up right after [DONE]): finish settling before
+            # leaving, or the request would count as done (InFlight, shutdown) with its books still open.
+            await settling
+            raise
 
 
 async def _finish_and_close(response, state, completed, finish) -> None:

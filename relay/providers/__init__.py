@@ -13,6 +13,7 @@ ADAPTORS: dict[str, str] = {
     "zhipu": "relay.providers.zhipu.ZhipuAdaptor",
     "ali": "relay.providers.ali.AliAdaptor",
     "anthropic": "relay.providers.anthropic.AnthropicAdaptor",
+    "aws": "relay.providers.aws.AwsAdaptor",
     "gemini": "relay.providers.gemini.GeminiAdaptor",
     "ollama": "relay.providers.ollama.OllamaAdaptor",
     "cohere": "relay.providers.cohere.CohereAdaptor",
