@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.console import admin_required, paginate, user_required
@@ -29,7 +29,7 @@ from redeem.services import (
 
 
 class RedeemForm(forms.Form):
-    key = forms.CharField(label=_lazy("Redemption code"), max_length=64)
+    key = forms.CharField(label=gettext_lazy("Redemption code"), max_length=64)
 
 
 def _top_up_link(request: HttpRequest) -> str:
@@ -69,11 +69,11 @@ def topup_page(request: HttpRequest) -> HttpResponse:
 
 
 class RedemptionCreateForm(forms.Form):
-    name = forms.CharField(label=_lazy("Name"), max_length=20)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=20)
     quota = forms.IntegerField(
-        label=_lazy("Quota per code"), min_value=1, initial=100_000, help_text=_lazy("In quota units.")
+        label=gettext_lazy("Quota per code"), min_value=1, initial=100_000, help_text=gettext_lazy("In quota units.")
     )
-    count = forms.IntegerField(label=_lazy("Number of codes"), min_value=1, max_value=100, initial=1)
+    count = forms.IntegerField(label=gettext_lazy("Number of codes"), min_value=1, max_value=100, initial=1)
 
 
 @require_GET

@@ -8,7 +8,7 @@ from datetime import timezone as dt_timezone
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from config.options import option_bool, option_int
 
@@ -84,11 +84,11 @@ def markdown(text: str) -> str:
 
 
 LOG_TYPE_NAMES = {
-    1: _lazy("Top-up"),
-    2: _lazy("Consume"),
-    3: _lazy("Manage"),
-    4: _lazy("System"),
-    5: _lazy("Test"),
+    1: gettext_lazy("Top-up"),
+    2: gettext_lazy("Consume"),
+    3: gettext_lazy("Manage"),
+    4: gettext_lazy("System"),
+    5: gettext_lazy("Test"),
 }
 
 
