@@ -71,7 +71,10 @@ def topup_page(request: HttpRequest) -> HttpResponse:
 class RedemptionCreateForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=20)
     quota = forms.IntegerField(
-        label=gettext_lazy("Quota per code"), min_value=1, initial=100_000, help_text=gettext_lazy("In quota units.")
+        label=gettext_lazy("Quota per code"),
+        min_value=1,
+        initial=100_000,
+        help_text=gettext_lazy("In quota units."),
     )
     count = forms.IntegerField(label=gettext_lazy("Number of codes"), min_value=1, max_value=100, initial=1)
 
