@@ -14,9 +14,11 @@ app.autodiscover_tasks()
 
 
 def beat_schedule() -> dict[str, dict]:
-    """Every periodic job in one place: task name → interval in seconds (0 = off)."""
+    """Every periodic job in one place: task name → interval in seconds (0 = off). None on slave nodes."""
     from django.conf import settings
 
+    if not settings.IS_MASTER_NODE:
+        return {}
     jobs = {
         "channel-test-all": (
             "channels_app.tasks.channel_test_all_task",
@@ -30,7 +32,8 @@ def beat_schedule() -> dict[str, dict]:
             "billing.tasks.quota_flush_batched_task",
             settings.BATCH_UPDATE_INTERVAL if settings.BATCH_UPDATE_ENABLED else 0,
         ),
-        "logs-delete-expired": ("logs_app.tasks.log_delete_expired_task", 3600),
+        "logs-delete-expired": ("logs_app.tasks.log_delete_expired_task", 3600),  # LogRetentionDays
+        "quota-remind-low": ("billing.tasks.quota_remind_low_task", 3600),  # QuotaRemindThreshold
     }
     return {name: {"task": task, "schedule": every} for name, (task, every) in jobs.items() if every > 0}
 

@@ -47,7 +47,8 @@ class RequestIdMiddleware:
         return response
 
 
-_API_PREFIXES = ("/v1", "/api", "/dashboard", "/admin", "/static", "/metrics", "/healthz", "/readyz")
+# "/dashboard/billing/" is the OpenAI billing compat API; "/dashboard" alone is a console page and redirects.
+_API_PREFIXES = ("/v1", "/api", "/dashboard/billing/", "/admin", "/static", "/metrics", "/healthz", "/readyz")
 
 
 class SlaveFrontendRedirectMiddleware:

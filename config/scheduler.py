@@ -7,6 +7,7 @@ task eagerly on its interval is the smallest thing that keeps the same tasks and
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 import time
@@ -42,11 +43,15 @@ def _run_forever() -> None:
 
 
 def _run_job(app, name: str, task_name: str) -> None:
+    from django.db import close_old_connections
+
     try:
-        task = app.tasks.get(task_name)
-        if task is None:
-            logger.debug("periodic job %s: task %s not registered", name, task_name)
-            return
-        task.apply()
+        # Import the task's module by name: without a worker nothing runs Celery's autodiscovery, so
+        # ``app.tasks`` would not know the project's tasks.
+        module, _, attr = task_name.rpartition(".")
+        task = getattr(importlib.import_module(module), attr)
+        task.apply(throw=True)
     except Exception:
         logger.exception("periodic job %s failed", name)
+    finally:
+        close_old_connections()

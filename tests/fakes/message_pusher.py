@@ -1,0 +1,43 @@
+"""A fake Message Pusher (github.com/songquanpeng/message-pusher): records pushes, answers ``{success, message}``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass
+class FakeMessagePusher:
+    token: str = "pusher-token"
+    refuse: bool = False  # answer success=false (a wrong token, a full queue)
+    pushes: list[dict] = field(default_factory=list)
+
+    def reset(self) -> None:
+        self.pushes.clear()
+        self.refuse = False
+
+    def titles(self) -> list[str]:
+        return [p.get("title", "") for p in self.pushes]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return
+        raw = b""
+        while True:
+            message = await receive()
+            raw += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        body = json.loads(raw or b"{}")
+        ok = not self.refuse and body.get("token") == self.token
+        if ok:
+            self.pushes.append(body)
+        answer = {"success": ok, "message": "" if ok else "无效的 token"}
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": json.dumps(answer).encode()})
