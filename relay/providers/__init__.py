@@ -12,6 +12,7 @@ ADAPTORS: dict[str, str] = {
     "azure": "relay.providers.azure.AzureAdaptor",
     "zhipu": "relay.providers.zhipu.ZhipuAdaptor",
     "ali": "relay.providers.ali.AliAdaptor",
+    "baidu": "relay.providers.baidu.BaiduAdaptor",
     "anthropic": "relay.providers.anthropic.AnthropicAdaptor",
     "aws": "relay.providers.aws.AwsAdaptor",
     "gemini": "relay.providers.gemini.GeminiAdaptor",

@@ -49,7 +49,7 @@ def sse_pieces(raw: bytes) -> list[bytes]:
 class RecordingFake:
     def __init__(self) -> None:
         self.requests: list[Received] = []
-        self.failures: list[Reply] = []
+        self.failures: list[tuple[str, Reply]] = []  # (path prefix, reply)
         self.always: Reply | None = None
         self.problems: list[str] = []  # failed checks of what the gateway sent
 
@@ -59,8 +59,11 @@ class RecordingFake:
         self.failures.clear()
         self.always = None
 
-    def fail_next(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-        self.failures.append(Reply(status, body, content_type))
+    def fail_next(
+        self, status: int, body: bytes, content_type: str = "application/json", path: str = ""
+    ) -> None:
+        """Answer the next request (whose path starts with ``path``) with this instead."""
+        self.failures.append((path, Reply(status, body, content_type)))
 
     def fail_always(self, status: int, body: bytes, content_type: str = "application/json") -> None:
         self.always = Reply(status, body, content_type)
@@ -82,8 +85,10 @@ class RecordingFake:
             scope["method"], scope["path"], scope.get("query_string", b"").decode(), headers, raw
         )
         self.requests.append(request)
-        if self.failures:
-            reply = self.failures.pop(0)
+        failure = next((f for f in self.failures if request.path.startswith(f[0])), None)
+        if failure is not None:
+            self.failures.remove(failure)
+            reply = failure[1]
         elif self.always is not None:
             reply = self.always
         else:
