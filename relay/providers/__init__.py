@@ -15,6 +15,7 @@ ADAPTORS: dict[str, str] = {
     "baidu": "relay.providers.baidu.BaiduAdaptor",
     "anthropic": "relay.providers.anthropic.AnthropicAdaptor",
     "aws": "relay.providers.aws.AwsAdaptor",
+    "vertexai": "relay.providers.vertexai.VertexAIAdaptor",
     "gemini": "relay.providers.gemini.GeminiAdaptor",
     "ollama": "relay.providers.ollama.OllamaAdaptor",
     "cohere": "relay.providers.cohere.CohereAdaptor",

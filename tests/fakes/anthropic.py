@@ -69,8 +69,8 @@ class FakeAnthropic:
         if plan.status != 200:
             return await _send(send, plan.status, plan.error or _error("api_error", "Internal server error"))
         if body.get("stream"):
-            return await _stream(send, plan, body)
-        return await _send(send, 200, _message(plan, body))
+            return await claude_stream(send, plan, body)
+        return await _send(send, 200, claude_message(plan, body))
 
 
 def _error(kind: str, message: str) -> dict:
@@ -94,7 +94,7 @@ def _invalid(headers: dict[str, str], body: dict) -> str:
     return ""
 
 
-def _message(plan: Plan, body: dict) -> dict:
+def claude_message(plan: Plan, body: dict) -> dict:
     content: list[dict] = [{"type": "text", "text": plan.text}] if plan.text else []
     if plan.tool:
         content.append({"type": "tool_use", **plan.tool})
@@ -102,7 +102,7 @@ def _message(plan: Plan, body: dict) -> dict:
         "id": "msg_fake",
         "type": "message",
         "role": "assistant",
-        "model": body["model"],
+        "model": body.get("model", "claude"),
         "content": content,
         "stop_reason": "tool_use" if plan.tool else plan.stop_reason,
         "stop_sequence": None,
@@ -110,10 +110,11 @@ def _message(plan: Plan, body: dict) -> dict:
     }
 
 
-def _events(plan: Plan, body: dict) -> list[tuple[str, dict]]:
+def claude_events(plan: Plan, body: dict) -> list[tuple[str, dict]]:
     start_usage = {k: v for k, v in plan.usage.items() if k != "output_tokens"} | {"output_tokens": 1}
-    message = {"id": "msg_fake", "type": "message", "role": "assistant", "content": [], "model": body["model"],
-               "stop_reason": None, "stop_sequence": None, "usage": start_usage}  # fmt: skip
+    message = {"id": "msg_fake", "type": "message", "role": "assistant", "content": [],
+               "model": body.get("model", "claude"), "stop_reason": None, "stop_sequence": None,
+               "usage": start_usage}  # fmt: skip
     events = [("message_start", {"type": "message_start", "message": message}), ("ping", {"type": "ping"})]
     events.append(("content_block_start", {"type": "content_block_start", "index": 0,
                                            "content_block": {"type": "text", "text": ""}}))  # fmt: skip
@@ -145,14 +146,14 @@ def _events(plan: Plan, body: dict) -> list[tuple[str, dict]]:
     return events
 
 
-async def _stream(send, plan: Plan, body: dict) -> None:
+async def claude_stream(send, plan: Plan, body: dict) -> None:
     await send({"type": "http.response.start", "status": 200,
                 "headers": [(b"content-type", b"text/event-stream; charset=utf-8")]})  # fmt: skip
     if plan.raw_sse is not None:
         await send({"type": "http.response.body", "body": plan.raw_sse})
         return
     separator = "data:" if plan.no_space else "data: "
-    for name, data in _events(plan, body):
+    for name, data in claude_events(plan, body):
         frame = f"event: {name}\n{separator}{json.dumps(data)}\n\n".encode()
         await send({"type": "http.response.body", "body": frame, "more_body": True})
         await asyncio.sleep(0)

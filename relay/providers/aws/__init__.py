@@ -99,6 +99,7 @@ class AwsAdaptor(ClaudeMessagesMixin, Adaptor):
                 500,
                 "AWS channel needs the key AK|SK|Region (or config ak, sk, region)",
                 code="invalid_channel",
+                retryable=True,  # another channel may be configured properly
             )
         return access, secret, region
 
