@@ -13,6 +13,7 @@ ADAPTORS: dict[str, str] = {
     "zhipu": "relay.providers.zhipu.ZhipuAdaptor",
     "ali": "relay.providers.ali.AliAdaptor",
     "baidu": "relay.providers.baidu.BaiduAdaptor",
+    "tencent": "relay.providers.tencent.TencentAdaptor",
     "anthropic": "relay.providers.anthropic.AnthropicAdaptor",
     "aws": "relay.providers.aws.AwsAdaptor",
     "vertexai": "relay.providers.vertexai.VertexAIAdaptor",
