@@ -20,6 +20,8 @@ ADAPTORS: dict[str, str] = {
     "gemini": "relay.providers.gemini.GeminiAdaptor",
     "ollama": "relay.providers.ollama.OllamaAdaptor",
     "cohere": "relay.providers.cohere.CohereAdaptor",
+    "cloudflare": "relay.providers.cloudflare.CloudflareAdaptor",
+    "deepl": "relay.providers.deepl.DeepLAdaptor",
 }
 
 
