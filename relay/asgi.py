@@ -36,10 +36,15 @@ async def _serve(scope: dict, receive, send) -> None:
         view, kwargs = resolve(request.method, request.path)
         if view is None:
             raise RelayError(
-                404, f"Invalid URL ({request.method} {request.path})", type="invalid_request_error"
+                404,
+                f"Invalid URL ({request.method} {request.path})",
+                type="invalid_request_error",
+                with_request_id=False,
             )
         request.body = await read_body(receive, request.headers)
-        result = await view(request, **kwargs)
+        result = await _run_view(view, request, kwargs, receive)
+        if result is None:
+            return  # the client hung up before the answer; nobody is left to send it to
     except RelayError as error:
         await send_error(send, request, error)
         return
@@ -53,3 +58,25 @@ async def _serve(scope: dict, receive, send) -> None:
         return
     overhead_ms = (time.perf_counter() - request.started - result.upstream_s) * 1000
     await send_result(send, receive, request, result, overhead_ms)
+
+
+async def _run_view(view, request, kwargs: dict, receive):
+    """Run the view while watching the connection. A client that hangs up first cancels the view, and with it
+    the upstream call (its cleanup gives back the reserved quota); then the result is None."""
+    view_task = asyncio.ensure_future(view(request, **kwargs))
+    watch_task = asyncio.ensure_future(_disconnected(receive))
+    try:
+        await asyncio.wait((view_task, watch_task), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not view_task.done():
+            view_task.cancel()
+        watch_task.cancel()
+    if view_task.cancelled() or not view_task.done():
+        await asyncio.gather(view_task, return_exceptions=True)  # let its cleanup finish
+        return None
+    return view_task.result()
+
+
+async def _disconnected(receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass

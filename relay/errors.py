@@ -36,6 +36,7 @@ class RelayError(Exception):
     retryable: bool = False
     disable_channel: bool = False
     passthrough: bytes | None = None  # an upstream OpenAI-shaped error body, relayed verbatim
+    with_request_id: bool = True  # the original's 404/501 route answers carry no request id
 
     def __str__(self) -> str:
         return f"{self.status} {self.type}/{self.code}: {self.message}"
@@ -43,7 +44,8 @@ class RelayError(Exception):
     def body(self, request_id: str = "") -> bytes:
         if self.passthrough is not None:
             return self.passthrough
-        message = f"{self.message} (request id: {request_id})" if request_id else self.message
+        suffix = request_id and self.with_request_id
+        message = f"{self.message} (request id: {request_id})" if suffix else self.message
         return orjson.dumps(
             {"error": {"message": message, "type": self.type, "param": self.param, "code": self.code}}
         )

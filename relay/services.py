@@ -6,6 +6,8 @@ and channel health run their (atomic, short) writes in worker threads.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -146,8 +148,8 @@ def prompt_tokens_for(req: RelayRequest, model: str) -> int:
 
 async def reserve(ctx: RelayContext, amount: int) -> Reservation:
     token = ctx.auth.token
-    try:
-        return await in_thread(quota_reserve)(
+    taking = asyncio.ensure_future(
+        in_thread(quota_reserve)(
             user_id=token.user.id,
             username=token.user.username,
             token_id=token.id,
@@ -157,8 +159,16 @@ async def reserve(ctx: RelayContext, amount: int) -> Reservation:
             amount=amount,
             request_id=ctx.request_id,
         )
+    )
+    try:
+        return await asyncio.shield(taking)
     except QuotaRefused as refused:
         raise RelayError(refused.status, refused.message, code=refused.code) from None
+    except asyncio.CancelledError:
+        # The client left while the quota was being taken: let the update land, then give it back.
+        with contextlib.suppress(QuotaRefused):
+            await in_thread(quota_release)(await taking)
+        raise
 
 
 async def send_upstream(ctx: RelayContext, upstream: UpstreamRequest, *, stream: bool) -> httpx.Response:

@@ -68,7 +68,9 @@ async def model_retrieve(http: HttpIn, model: str) -> RelayResult:
 
 
 async def not_implemented(http: HttpIn) -> RelayResult:
-    raise RelayError(501, "API not implemented", type="one_api_error", code="api_not_implemented")
+    raise RelayError(
+        501, "API not implemented", type="one_api_error", code="api_not_implemented", with_request_id=False
+    )
 
 
 async def billing_subscription(http: HttpIn) -> RelayResult:

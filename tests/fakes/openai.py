@@ -34,6 +34,11 @@ class Recorded:
     headers: dict[str, str]
     body: dict | None
     raw: bytes
+    # Streams only: content chunks written, whether the whole stream was written, and whether the gateway
+    # hung up first (the fake stops streaming as soon as it notices, like a real server).
+    chunks_sent: int = 0
+    completed: bool = False
+    disconnected: bool = False
 
 
 @dataclass
@@ -66,19 +71,29 @@ class FakeOpenAI:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        self.requests.append(Recorded(scope["method"], scope["path"], headers, body, raw))
+        record = Recorded(scope["method"], scope["path"], headers, body, raw)
+        self.requests.append(record)
         key = headers.get("authorization", "").removeprefix("Bearer ")
         plan = self.plans.get(key, Plan())
         if plan.first_byte_delay:
+            watcher = asyncio.ensure_future(_watch_disconnect(receive, record))
             await asyncio.sleep(plan.first_byte_delay)
-        await self._answer(plan, scope["path"], body or {}, send)
+            watcher.cancel()
+            if record.disconnected:
+                return  # the gateway gave up waiting
+        await self._answer(plan, scope["path"], body or {}, send, record, receive)
 
-    async def _answer(self, plan: Plan, path: str, body: dict, send) -> None:
+    async def _answer(self, plan: Plan, path: str, body: dict, send, record=None, receive=None) -> None:
         if plan.raw_body is not None:
             return await _send(send, plan.status, plan.raw_body, plan.content_type)
         if plan.status != 200:
             error = plan.error or {
-                "error": {"message": f"fake error {plan.status}", "type": "server_error", "param": None, "code": None}
+                "error": {
+                    "message": f"fake error {plan.status}",
+                    "type": "server_error",
+                    "param": None,
+                    "code": None,
+                }
             }
             return await _send(send, plan.status, json.dumps(error).encode())
         if path.endswith("/images/generations"):
@@ -90,7 +105,7 @@ class FakeOpenAI:
         if path.endswith("/embeddings"):
             return await _send(send, 200, json.dumps(_embedding(body, plan)).encode())
         if body.get("stream"):
-            return await _stream(send, plan, body)
+            return await _stream(send, plan, body, record, receive)
         return await _send(send, 200, json.dumps(_completion(body, plan)).encode())
 
 
@@ -98,7 +113,11 @@ def _usage(body: dict, plan: Plan, completion_words: int) -> dict:
     if plan.usage is not None:
         return plan.usage
     prompt = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", [])) or 1
-    return {"prompt_tokens": prompt, "completion_tokens": completion_words, "total_tokens": prompt + completion_words}
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion_words,
+        "total_tokens": prompt + completion_words,
+    }
 
 
 def _completion(body: dict, plan: Plan) -> dict:
@@ -127,7 +146,23 @@ def _embedding(body: dict, plan: Plan) -> dict:
     return answer
 
 
-async def _stream(send, plan: Plan, body: dict) -> None:
+async def _stream(send, plan: Plan, body: dict, record: Recorded | None = None, receive=None) -> None:
+    record = record or Recorded("POST", "", {}, body, b"")
+    watcher = asyncio.ensure_future(_watch_disconnect(receive, record)) if receive is not None else None
+    try:
+        await _stream_chunks(send, plan, body, record)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+
+
+async def _watch_disconnect(receive, record: Recorded) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    record.disconnected = not record.completed
+
+
+async def _stream_chunks(send, plan: Plan, body: dict, record: Recorded) -> None:
     await send(
         {
             "type": "http.response.start",
@@ -136,29 +171,61 @@ async def _stream(send, plan: Plan, body: dict) -> None:
         }
     )
     pieces = plan.chunks if plan.chunks is not None else [w + " " for w in plan.content.split()]
-    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()), "model": body.get("model", "")}
+    base = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body.get("model", ""),
+    }
     include_usage = (body.get("stream_options") or {}).get("include_usage")
     for index, piece in enumerate(pieces):
         if plan.drop_after is not None and index >= plan.drop_after:
             raise ConnectionResetError("fake upstream drops the connection")
+        if record.disconnected:
+            return
         chunk = {**base, "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
         if include_usage:
             chunk["usage"] = None
-        await send({"type": "http.response.body", "body": f"data: {json.dumps(chunk)}\n\n".encode(), "more_body": True})
+        await send(
+            {
+                "type": "http.response.body",
+                "body": f"data: {json.dumps(chunk)}\n\n".encode(),
+                "more_body": True,
+            }
+        )
+        record.chunks_sent += 1
         if plan.chunk_delay:
             await asyncio.sleep(plan.chunk_delay)
     final = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-    await send({"type": "http.response.body", "body": f"data: {json.dumps(final)}\n\n".encode(), "more_body": True})
+    await send(
+        {"type": "http.response.body", "body": f"data: {json.dumps(final)}\n\n".encode(), "more_body": True}
+    )
     if include_usage and not plan.omit_usage:
         usage_chunk = {**base, "choices": [], "usage": _usage(body, plan, len(pieces))}
-        await send({"type": "http.response.body", "body": f"data: {json.dumps(usage_chunk)}\n\n".encode(), "more_body": True})
+        await send(
+            {
+                "type": "http.response.body",
+                "body": f"data: {json.dumps(usage_chunk)}\n\n".encode(),
+                "more_body": True,
+            }
+        )
+    record.completed = not record.disconnected
     await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
 
 
 async def _send(send, status: int, body: bytes, content_type: str = "application/json") -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", content_type.encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type.encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 def image_answer(n: int) -> dict:
-    return {"created": int(time.time()), "data": [{"url": f"https://images.example/{i}.png"} for i in range(n)]}
+    return {
+        "created": int(time.time()),
+        "data": [{"url": f"https://images.example/{i}.png"} for i in range(n)],
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 import openai
@@ -40,7 +40,10 @@ def fake_upstream(fake_upstream_server):
 def gateway_server():
     from config.asgi import application
 
-    server = ServerThread(application, lifespan="on").start()
+    server = ServerThread(application, lifespan="on")
+    # As under daphne (production): the gateway itself decides which X-Forwarded-For to trust.
+    server.server.config.proxy_headers = False
+    server.start()
     yield server
     server.stop()
 
@@ -51,19 +54,26 @@ class Relay:
     user: User
     token: Token
     upstream: FakeOpenAI
+    _raw: httpx.Client | None = field(default=None, repr=False)
 
     @property
     def api_key(self) -> str:
         return f"sk-{self.token.key}"
 
     def client(self, key: str | None = None) -> openai.OpenAI:
-        return openai.OpenAI(base_url=f"{self.url}/v1", api_key=key or self.api_key, max_retries=0, timeout=20)
+        return openai.OpenAI(
+            base_url=f"{self.url}/v1", api_key=key or self.api_key, max_retries=0, timeout=20
+        )
 
     def async_client(self, key: str | None = None) -> openai.AsyncOpenAI:
-        return openai.AsyncOpenAI(base_url=f"{self.url}/v1", api_key=key or self.api_key, max_retries=0, timeout=20)
+        return openai.AsyncOpenAI(
+            base_url=f"{self.url}/v1", api_key=key or self.api_key, max_retries=0, timeout=20
+        )
 
     def http(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {self.api_key}"}, timeout=20)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {self.api_key}"}, timeout=20
+        )
 
     def channel(self, key: str, **fields) -> Channel:
         fields.setdefault("type", 1)
@@ -92,15 +102,26 @@ class Relay:
     ) -> httpx.Response:
         """A raw POST (for malformed input and exact header checks); ``body`` is sent as JSON."""
         sent = {"Authorization": f"Bearer {key or self.api_key}", **(headers or {})}
-        with httpx.Client(base_url=self.url, timeout=20) as client:
-            if content is not None:
-                return client.post(path, content=content, headers=sent)
-            return client.post(path, json=body, headers=sent)
+        if content is not None:
+            return self.raw.post(path, content=content, headers=sent)
+        return self.raw.post(path, json=body, headers=sent)
 
-    def get(self, path: str, *, key: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
+    def get(
+        self, path: str, *, key: str | None = None, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         sent = {"Authorization": f"Bearer {key or self.api_key}", **(headers or {})}
-        with httpx.Client(base_url=self.url, timeout=20) as client:
-            return client.get(path, headers=sent)
+        return self.raw.get(path, headers=sent)
+
+    @property
+    def raw(self) -> httpx.Client:
+        """One keep-alive connection for the raw helpers (a new TCP connection per request is slow)."""
+        if self._raw is None:
+            self._raw = httpx.Client(base_url=self.url, timeout=20)
+        return self._raw
+
+    def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
 
     def chat(self, model: str = "gpt-3.5-turbo", content: str = "hi", **fields) -> httpx.Response:
         """A raw non-stream chat completion; extra keyword fields go into the body."""
@@ -109,10 +130,14 @@ class Relay:
         body = {"model": model, "messages": [{"role": "user", "content": content}], **fields}
         return self.post("/v1/chat/completions", body, key=key, headers=headers)
 
-    def make_token(self, user: User | None = None, **fields) -> Token:
+    def make_token(self, user: User | None = None, *, status: int | None = None, **fields) -> Token:
         fields.setdefault("name", "extra-key")
         fields.setdefault("remain_quota", 5_000_000)
-        return token_create(user=user or self.user, **fields)
+        token = token_create(user=user or self.user, **fields)
+        if status is not None:
+            token.status = status
+            token.save()
+        return token
 
     def balances(self) -> tuple[int, int]:
         """(user quota, key remain quota) once every request has settled."""
@@ -126,5 +151,65 @@ def relay(transactional_db, gateway_server, fake_upstream) -> Relay:
     cache_versions.bump(cache_versions.CHANNELS)
     user = user_create(username="alice", password="alice-password", quota=10_000_000)
     token = token_create(user=user, name="alice-key", remain_quota=5_000_000)
-    yield Relay(gateway_server.url, user, token, fake_upstream)
+    relay = Relay(gateway_server.url, user, token, fake_upstream)
+    yield relay
+    relay.close()
+    # Let requests still settling finish before the tables are emptied, so nothing leaks into the next test.
+    InFlight.wait_idle_blocking()
     consume_logs_flush()
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A loopback URL nothing listens on: connecting is refused."""
+    from tests.fakes.server import free_port
+
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture
+def hangup_url():
+    """A loopback server that reads the request and closes the connection without answering."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    hits: list[bytes] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                try:
+                    hits.append(conn.recv(65536))
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    yield url, hits
+    listener.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def fresh_upstream_client(gateway_server, monkeypatch):
+    """Make the gateway build a new pooled upstream client (it reads RELAY_TIMEOUT/RELAY_PROXY when it does);
+    set the settings first, then send requests. The client is closed on the gateway's loop afterwards."""
+    import asyncio
+
+    from relay import http as relay_http
+
+    clients: dict = {}
+    monkeypatch.setattr(relay_http, "_clients", clients)
+    yield
+    loop = gateway_server.server.servers[0].get_loop()
+    for client in list(clients.values()):
+        asyncio.run_coroutine_threadsafe(client.aclose(), loop).result(timeout=10)
