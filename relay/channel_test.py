@@ -65,6 +65,7 @@ async def channel_test_async(channel: ChannelSnapshot, requested_model: str = ""
             response = await client.request(
                 upstream.method, upstream.url, headers=upstream.headers, content=upstream.content
             )
+            response = await adaptor.follow_up(client, req, response)
         if response.status_code not in (200, 201):
             raise adaptor.map_error(response.status_code, response.content)
         body, _usage = adaptor.parse_response(req, response.status_code, response.content)

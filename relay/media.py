@@ -90,6 +90,7 @@ async def _priced_attempt(
     await adaptor.prepare(upstream_client())
     upstream_model = channel.upstream_model(req.model)
     response = await send_upstream(ctx, adaptor.build_request(req, upstream_model), stream=False)
+    response = await adaptor.follow_up(upstream_client(), req, response)
     if response.status_code not in (200, 201):
         raise adaptor.map_error(response.status_code, response.content)
     if req.mode == "images":

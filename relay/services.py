@@ -297,6 +297,7 @@ async def _text_attempt(
     upstream_model = channel.upstream_model(req.model)
     upstream = adaptor.build_request(req, upstream_model)
     response = await send_upstream(ctx, upstream, stream=req.stream)
+    response = await adaptor.follow_up(upstream_client(), req, response)
     settle = partial(
         _settle_text, ctx, req, channel, reservation, upstream_model, upstream.system_prompt_reset
     )

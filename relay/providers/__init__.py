@@ -17,6 +17,7 @@ ADAPTORS: dict[str, str] = {
     "anthropic": "relay.providers.anthropic.AnthropicAdaptor",
     "aws": "relay.providers.aws.AwsAdaptor",
     "vertexai": "relay.providers.vertexai.VertexAIAdaptor",
+    "replicate": "relay.providers.replicate.ReplicateAdaptor",
     "gemini": "relay.providers.gemini.GeminiAdaptor",
     "ollama": "relay.providers.ollama.OllamaAdaptor",
     "cohere": "relay.providers.cohere.CohereAdaptor",

@@ -80,6 +80,13 @@ class Adaptor:
     async def prepare(self, client: httpx.AsyncClient) -> None:
         """Fetch anything the request needs first (an access token). Default: nothing."""
 
+    async def follow_up(
+        self, client: httpx.AsyncClient, req: RelayRequest, response: httpx.Response
+    ) -> httpx.Response:
+        """More I/O the first answer calls for (poll an asynchronous prediction, open its stream URL); returns
+        the response to read in its place. Default: the answer itself. Raise RelayError on failure."""
+        return response
+
     def build_request(self, req: RelayRequest, upstream_model: str) -> UpstreamRequest:
         """The HTTP request for the upstream; raise RelayError(400) for features the provider lacks."""
         raise RelayError(400, f"{self.info.name} does not support {req.mode}", code="unsupported_endpoint")
