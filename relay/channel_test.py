@@ -62,9 +62,12 @@ async def channel_test_async(channel: ChannelSnapshot, requested_model: str = ""
         ) as client:
             await adaptor.prepare(client)
             upstream = adaptor.build_request(req, channel.upstream_model(model))
-            response = await client.request(
-                upstream.method, upstream.url, headers=upstream.headers, content=upstream.content
-            )
+            if hasattr(adaptor, "websocket_call"):  # not HTTP (Spark): see Adaptor in providers/base.py
+                response = await adaptor.websocket_call(upstream, stream=False)
+            else:
+                response = await client.request(
+                    upstream.method, upstream.url, headers=upstream.headers, content=upstream.content
+                )
             response = await adaptor.follow_up(client, req, response)
         if response.status_code not in (200, 201):
             raise adaptor.map_error(response.status_code, response.content)

@@ -296,7 +296,10 @@ async def _text_attempt(
     await adaptor.prepare(upstream_client())
     upstream_model = channel.upstream_model(req.model)
     upstream = adaptor.build_request(req, upstream_model)
-    response = await send_upstream(ctx, upstream, stream=req.stream)
+    if hasattr(adaptor, "websocket_call"):  # not HTTP (Spark's WebSocket): see Adaptor in providers/base.py
+        response = await adaptor.websocket_call(upstream, stream=req.stream)
+    else:
+        response = await send_upstream(ctx, upstream, stream=req.stream)
     response = await adaptor.follow_up(upstream_client(), req, response)
     settle = partial(
         _settle_text, ctx, req, channel, reservation, upstream_model, upstream.system_prompt_reset

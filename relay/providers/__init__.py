@@ -14,6 +14,7 @@ ADAPTORS: dict[str, str] = {
     "ali": "relay.providers.ali.AliAdaptor",
     "baidu": "relay.providers.baidu.BaiduAdaptor",
     "tencent": "relay.providers.tencent.TencentAdaptor",
+    "xunfei": "relay.providers.xunfei.XunfeiAdaptor",
     "anthropic": "relay.providers.anthropic.AnthropicAdaptor",
     "aws": "relay.providers.aws.AwsAdaptor",
     "vertexai": "relay.providers.vertexai.VertexAIAdaptor",

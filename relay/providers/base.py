@@ -69,7 +69,14 @@ class StreamState:
 
 
 class Adaptor:
-    """One provider. Subclasses override what differs; the defaults speak OpenAI."""
+    """One provider. Subclasses override what differs; the defaults speak OpenAI.
+
+    An upstream that is not one HTTP request (iFlytek Spark's WebSocket) defines
+    ``async def websocket_call(self, upstream: UpstreamRequest, *, stream: bool) -> httpx.Response``; the relay
+    and the channel test then call it with ``build_request``'s result instead of sending that over HTTP. It
+    does the I/O, raises RelayError for refused connections and error frames, and returns an ``httpx.Response``
+    whose body ``parse_response`` (non-stream) or ``stream_events`` (stream) read as usual.
+    """
 
     name: ClassVar[str] = "openai"
 

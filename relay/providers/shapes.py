@@ -24,6 +24,10 @@ def new_id(prefix: str = "chatcmpl") -> str:
     return f"{prefix}-{uuid.uuid4().hex}"
 
 
+def new_call_id() -> str:
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
 def now() -> int:
     return int(time.time())
 
@@ -105,7 +109,7 @@ def tool_call(call_id: str, name: str, arguments: object) -> dict:
     if not isinstance(arguments, str):
         arguments = orjson.dumps(arguments if arguments is not None else {}).decode()
     return {
-        "id": call_id or new_id("call"),
+        "id": call_id or new_call_id(),
         "type": "function",
         "function": {"name": name, "arguments": arguments},
     }

@@ -29,6 +29,7 @@ from relay.providers.shapes import (
     image_urls,
     json_object,
     message_text,
+    new_call_id,
     new_id,
     reject_fields,
     unsupported,
@@ -192,7 +193,7 @@ def tool_calls_of(message: dict, stream: bool = False) -> list[dict]:
         function = call.get("Function") or {}
         out: dict = {"index": call.get("Index", position)} if stream else {}
         if call.get("Id") or not stream:
-            out.update(id=call.get("Id") or new_id("call"), type="function")
+            out.update(id=call.get("Id") or new_call_id(), type="function")
         fragment = {"name": function.get("Name"), "arguments": function.get("Arguments")}
         out["function"] = {k: v for k, v in fragment.items() if v is not None}
         if not stream:
