@@ -24,6 +24,8 @@ ADAPTORS: dict[str, str] = {
     "cohere": "relay.providers.cohere.CohereAdaptor",
     "cloudflare": "relay.providers.cloudflare.CloudflareAdaptor",
     "deepl": "relay.providers.deepl.DeepLAdaptor",
+    "coze": "relay.providers.coze.CozeAdaptor",
+    "palm": "relay.providers.palm.PalmAdaptor",
 }
 
 
