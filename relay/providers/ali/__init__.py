@@ -2,17 +2,24 @@
 
 Bearer key; ``X-DashScope-SSE: enable`` to stream (framing ``id:/event:/:HTTP_STATUS/200/data:``, read by
 httpx-sse); ``X-DashScope-Plugin`` from the channel's ``config.plugin``. The wire translation is in ``wire``;
-image tasks (``X-DashScope-Async``, polled) in ``images``, whose ``run_image_task`` the images relay calls in
-place of a plain send.
+image tasks (``X-DashScope-Async``) in ``images``: ``follow_up``, which the relay calls after the send, polls
+them; ``run_image_task`` sends and polls on its own.
 """
 
 from __future__ import annotations
 
+import httpx
 import orjson
 
 from billing.usage import Usage
 from relay.errors import RelayError, upstream_error
-from relay.providers.ali.images import SYNTHESIS_PATH, image_answer, image_body, run_image_task
+from relay.providers.ali.images import (
+    SYNTHESIS_PATH,
+    image_answer,
+    image_body,
+    poll_image_task,
+    run_image_task,
+)
 from relay.providers.ali.wire import (
     EMBEDDING_PATH,
     FINISH_REASONS,
@@ -34,7 +41,7 @@ from relay.providers.openai import apply_system_prompt
 from relay.providers.shapes import ChunkWriter, bad_response, json_object, now, unsupported_mode
 from relay.schemas import RelayRequest
 
-__all__ = ["AliAdaptor", "run_image_task"]
+__all__ = ["AliAdaptor", "poll_image_task", "run_image_task"]
 
 
 class AliAdaptor(Adaptor):
@@ -63,6 +70,24 @@ class AliAdaptor(Adaptor):
         else:
             raise unsupported_mode(PROVIDER, req.mode)
         return UpstreamRequest("POST", url, headers, orjson.dumps(payload), system_prompt_reset=reset)
+
+    async def follow_up(
+        self, client: httpx.AsyncClient, req: RelayRequest, response: httpx.Response
+    ) -> httpx.Response:
+        """Images: the answer is a task id; poll the task and answer with its final state."""
+        if req.mode != "images" or response.status_code != 200:
+            return response
+        created = await response.aread()
+        await response.aclose()
+        authorization = response.request.headers.get("authorization", "")
+        final = await poll_image_task(
+            client,
+            str(response.request.url),
+            authorization,
+            created,
+            response_format=(req.body or {}).get("response_format"),
+        )
+        return httpx.Response(200, headers={"content-type": "application/json"}, content=final)
 
     def parse_response(self, req: RelayRequest, status: int, body: bytes) -> tuple[bytes, Usage | None]:
         payload = json_object(body, PROVIDER)

@@ -1,7 +1,8 @@
 """DashScope image synthesis (wanx): an async task, polled until it ends, answered as OpenAI images.
 
-``build_request`` makes the task-creation request (``X-DashScope-Async: enable``); ``run_image_task`` sends
-it, polls ``<base>/api/v1/tasks/<id>`` every ``TASK_POLL_INTERVAL_S`` and returns the final task JSON, which
+``build_request`` makes the task-creation request (``X-DashScope-Async: enable``); ``poll_image_task`` (called
+by the adaptor's ``follow_up`` after the relay sent it, or by ``run_image_task`` which sends it too) polls
+``<base>/api/v1/tasks/<id>`` every ``TASK_POLL_INTERVAL_S`` and returns the final task JSON, which
 ``image_answer`` turns into ``{"created", "data": [{"url"} | {"b64_json"}]}``.
 """
 
@@ -57,23 +58,22 @@ async def _call(
     return response.content
 
 
-async def run_image_task(
-    client: httpx.AsyncClient, upstream: UpstreamRequest, *, response_format: str | None = "url"
+async def poll_image_task(
+    client: httpx.AsyncClient,
+    url: str,
+    authorization: str,
+    created: bytes,
+    *,
+    response_format: object = "url",
 ) -> bytes:
-    """Create the task, poll it to the end, and return the final task JSON (``b64_image`` filled in for
-    ``response_format="b64_json"``). Raises RelayError for HTTP errors and tasks that never finish."""
-    created = json_object(
-        await _call(client, "POST", upstream.url, upstream.headers, upstream.content), PROVIDER
-    )
-    task_id = (created.get("output") or {}).get("task_id")
+    """From the task-creation answer (``created``, sent to ``url``) poll the task to its end and return the
+    final task JSON (``b64_image`` filled in for ``response_format="b64_json"``). RelayError on failure."""
+    payload = json_object(created, PROVIDER)
+    task_id = (payload.get("output") or {}).get("task_id")
     if not task_id:
-        raise (
-            _fail(500, orjson.dumps(created))
-            if created.get("code")
-            else bad_response("DashScope sent no task id")
-        )
-    base = upstream.url.split("/api/v1/services/", 1)[0]
-    headers = {"Authorization": upstream.headers.get("Authorization", "")}
+        raise _fail(500, created) if payload.get("code") else bad_response("DashScope sent no task id")
+    base = url.split("/api/v1/services/", 1)[0]
+    headers = {"Authorization": authorization}
     for _ in range(TASK_POLL_ATTEMPTS):
         task = json_object(await _call(client, "GET", f"{base}/api/v1/tasks/{task_id}", headers), PROVIDER)
         if (task.get("output") or {}).get("task_status") in FINAL_STATUSES:
@@ -88,6 +88,17 @@ async def run_image_task(
                 image = await _call(client, "GET", result["url"], {})
                 result["b64_image"] = base64.b64encode(image).decode()
     return orjson.dumps(task)
+
+
+async def run_image_task(
+    client: httpx.AsyncClient, upstream: UpstreamRequest, *, response_format: object = "url"
+) -> bytes:
+    """Send the task-creation request and poll the task to its end (see ``poll_image_task``)."""
+    created = await _call(client, "POST", upstream.url, upstream.headers, upstream.content)
+    authorization = upstream.headers.get("Authorization", "")
+    return await poll_image_task(
+        client, upstream.url, authorization, created, response_format=response_format
+    )
 
 
 def image_answer(payload: dict) -> bytes:

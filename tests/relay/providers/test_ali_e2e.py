@@ -142,8 +142,23 @@ def test_embeddings(relay, ali, channel):
     assert Log.objects.get().prompt_tokens == 6
 
 
-def test_an_image_task_runs_against_the_fake(ali, monkeypatch):
-    """The images route is the lead's; this drives the helper it calls (run_image_task) over real HTTP."""
+def test_images_are_synthesised_as_a_polled_task(relay, ali, channel, monkeypatch):
+    monkeypatch.setattr(images, "TASK_POLL_INTERVAL_S", 0.01)
+    result = relay.client().images.generate(model="wanx-v1", prompt="一只猫", size="1024x1024", n=1)
+    assert result.data[0].url.endswith("wanx_1.png") and ali.polls == 2
+    created = ali.requests[0]
+    assert created.json == {
+        "model": "wanx-v1",
+        "input": {"prompt": "一只猫"},
+        "parameters": {"size": "1024*1024", "n": 1},
+    }
+    assert [r.method for r in ali.requests] == ["POST", "GET", "GET"]
+    relay.refresh()
+    assert relay.user.used_quota > 0
+
+
+def test_run_image_task_standalone(ali, monkeypatch):
+    """The helper for callers that send the task themselves, over real HTTP."""
     monkeypatch.setattr(images, "TASK_POLL_INTERVAL_S", 0.01)
     channel = ChannelSnapshot(
         id=1,
