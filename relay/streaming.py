@@ -66,10 +66,11 @@ async def stream_relay(
                 type="upstream_error",
                 code="bad_response",
             )
+        # Decided before the last yields: a client that leaves while [DONE] is in flight got the whole answer.
+        completed = state.error is None
         if state.error is not None:
             yield sse_error(state.error, request_id)
         yield DONE
-        completed = state.error is None
     except (httpx.TransportError, httpx.StreamError) as exc:
         logger.info("upstream stream broke (request %s): %s", request_id, exc)
         state.error = RelayError(
