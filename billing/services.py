@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import F
 
 from accounts.models import Token, TokenStatus, User
+from billing.quota_sql import row_add
 from billing.usage import Charge, Reservation, Usage
 from channels_app.models import Channel
 from config import cache_versions
@@ -62,45 +63,20 @@ def quota_reserve(
 ) -> Reservation:
     """Take ``amount`` from the key (if limited) and the user, atomically; raise QuotaRefused if short."""
     if amount > 0 and not token_unlimited:
-        taken = Token.objects.filter(pk=token_id, remain_quota__gte=amount).update(
-            remain_quota=F("remain_quota") - amount, used_quota=F("used_quota") + amount
-        )
+        take = {"remain_quota": -amount, "used_quota": amount}
+        taken = row_add(Token, token_id, take, at_least=("remain_quota", amount))
         if not taken:
             raise _token_refusal(token_id, token_name)
     if amount > 0:
-        taken = User.objects.filter(pk=user_id, quota__gte=amount).update(quota=F("quota") - amount)
+        taken = row_add(User, user_id, {"quota": -amount}, at_least=("quota", amount))
         if not taken:
             if not token_unlimited:
                 _token_refund(token_id, amount)
             raise QuotaRefused(403, "insufficient_user_quota", "user quota is not enough")
-    if amount > 0 and not token_unlimited:
-        _key_holds(token_id, +1)
     return Reservation(user_id, username, token_id, token_name, token_unlimited, group, amount, request_id)
 
 
-# Reservations this process holds on each limited key. While a key has some, a balance of 0 is not
-# exhaustion: most of what they reserved comes back when they settle, so the key must not be marked spent.
-_holds: dict[int, int] = {}
-_holds_lock = threading.Lock()
-
-
-def _key_holds(token_id: int, change: int) -> None:
-    with _holds_lock:
-        count = _holds.get(token_id, 0) + change
-        if count > 0:
-            _holds[token_id] = count
-        else:
-            _holds.pop(token_id, None)
-
-
-def _unhold(reservation: Reservation) -> None:
-    if reservation.amount > 0 and not reservation.token_unlimited:
-        _key_holds(reservation.token_id, -1)
-
-
 def _token_refusal(token_id: int, token_name: str) -> QuotaRefused:
-    if _holds.get(token_id):
-        return QuotaRefused(403, "pre_consume_token_quota_failed", "令牌额度不足")
     exhausted = Token.objects.filter(pk=token_id, remain_quota__lte=0).exclude(status=TokenStatus.EXHAUSTED)
     if exhausted.update(status=TokenStatus.EXHAUSTED):
         cache_versions.bump(cache_versions.AUTH)
@@ -110,9 +86,7 @@ def _token_refusal(token_id: int, token_name: str) -> QuotaRefused:
 
 
 def _token_refund(token_id: int, amount: int) -> None:
-    Token.objects.filter(pk=token_id).update(
-        remain_quota=F("remain_quota") + amount, used_quota=F("used_quota") - amount
-    )
+    row_add(Token, token_id, {"remain_quota": amount, "used_quota": -amount})
 
 
 def quota_release(reservation: Reservation) -> None:
@@ -122,12 +96,9 @@ def quota_release(reservation: Reservation) -> None:
     reservation.settled = True
     if reservation.amount <= 0:
         return
-    try:
-        User.objects.filter(pk=reservation.user_id).update(quota=F("quota") + reservation.amount)
-        if not reservation.token_unlimited:
-            _token_refund(reservation.token_id, reservation.amount)
-    finally:
-        _unhold(reservation)
+    row_add(User, reservation.user_id, {"quota": reservation.amount})
+    if not reservation.token_unlimited:
+        _token_refund(reservation.token_id, reservation.amount)
 
 
 def quota_settle(
@@ -147,12 +118,9 @@ def quota_settle(
     reservation.settled = True
     delta = charge.quota - reservation.amount
     if settings.BATCH_UPDATE_ENABLED:
-        _batch.add(reservation, charge.quota, delta, channel_id)  # its hold on the key ends at the flush
+        _batch.add(reservation, charge.quota, delta, channel_id)
     else:
-        try:
-            _apply_settlement(reservation, charge.quota, delta, channel_id)
-        finally:
-            _unhold(reservation)
+        _apply_settlement(reservation, charge.quota, delta, channel_id)
     if option_bool("LogConsumeEnabled"):
         consume_log_create(
             user_id=reservation.user_id,
@@ -177,21 +145,15 @@ def charge_description(charge: Charge) -> str:
 
 
 def _apply_settlement(reservation: Reservation, quota: int, delta: int, channel_id: int) -> None:
-    User.objects.filter(pk=reservation.user_id).update(
-        quota=F("quota") - delta, used_quota=F("used_quota") + quota, request_count=F("request_count") + 1
-    )
-    now = int(time.time())
+    row_add(User, reservation.user_id, {"quota": -delta, "used_quota": quota, "request_count": 1})
+    now = {"accessed_time": int(time.time())}
     if reservation.token_unlimited:
         # The original never counted usage on unlimited keys; we do, so their usage is visible.
-        Token.objects.filter(pk=reservation.token_id).update(
-            used_quota=F("used_quota") + quota, accessed_time=now
-        )
+        row_add(Token, reservation.token_id, {"used_quota": quota}, sets=now)
     else:
-        Token.objects.filter(pk=reservation.token_id).update(
-            remain_quota=F("remain_quota") - delta, used_quota=F("used_quota") + delta, accessed_time=now
-        )
+        row_add(Token, reservation.token_id, {"remain_quota": -delta, "used_quota": delta}, sets=now)
     if quota and channel_id:
-        Channel.objects.filter(pk=channel_id).update(used_quota=F("used_quota") + quota)
+        row_add(Channel, channel_id, {"used_quota": quota})
 
 
 class _BatchedSettlements:
@@ -206,7 +168,6 @@ class _BatchedSettlements:
         self.users: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # quota delta, used, requests
         self.tokens: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # remain delta, used delta
         self.channels: dict[int, int] = defaultdict(int)
-        self.holds: dict[int, int] = defaultdict(int)  # key holds released once the deltas are written
 
     def add(self, reservation: Reservation, quota: int, delta: int, channel_id: int) -> None:
         with self._lock:
@@ -219,13 +180,11 @@ class _BatchedSettlements:
             token[1] += quota if reservation.token_unlimited else delta
             if quota and channel_id:
                 self.channels[channel_id] += quota
-            if reservation.amount > 0 and not reservation.token_unlimited:
-                self.holds[reservation.token_id] += 1
         self._ensure_thread()
 
     def flush(self) -> int:
         with self._lock:
-            users, tokens, channels, holds = self.users, self.tokens, self.channels, self.holds
+            users, tokens, channels = self.users, self.tokens, self.channels
             self._reset()
         now = int(time.time())
         for user_id, (delta, used, count) in users.items():
@@ -242,8 +201,6 @@ class _BatchedSettlements:
             )
         for channel_id, used in channels.items():
             Channel.objects.filter(pk=channel_id).update(used_quota=F("used_quota") + used)
-        for token_id, count in holds.items():
-            _key_holds(token_id, -count)
         return len(users) + len(tokens) + len(channels)
 
     def _ensure_thread(self) -> None:
