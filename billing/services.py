@@ -73,10 +73,34 @@ def quota_reserve(
             if not token_unlimited:
                 _token_refund(token_id, amount)
             raise QuotaRefused(403, "insufficient_user_quota", "user quota is not enough")
+    if amount > 0 and not token_unlimited:
+        _key_holds(token_id, +1)
     return Reservation(user_id, username, token_id, token_name, token_unlimited, group, amount, request_id)
 
 
+# Reservations this process holds on each limited key. While a key has some, a balance of 0 is not
+# exhaustion: most of what they reserved comes back when they settle, so the key must not be marked spent.
+_holds: dict[int, int] = {}
+_holds_lock = threading.Lock()
+
+
+def _key_holds(token_id: int, change: int) -> None:
+    with _holds_lock:
+        count = _holds.get(token_id, 0) + change
+        if count > 0:
+            _holds[token_id] = count
+        else:
+            _holds.pop(token_id, None)
+
+
+def _unhold(reservation: Reservation) -> None:
+    if reservation.amount > 0 and not reservation.token_unlimited:
+        _key_holds(reservation.token_id, -1)
+
+
 def _token_refusal(token_id: int, token_name: str) -> QuotaRefused:
+    if _holds.get(token_id):
+        return QuotaRefused(403, "pre_consume_token_quota_failed", "令牌额度不足")
     exhausted = Token.objects.filter(pk=token_id, remain_quota__lte=0).exclude(status=TokenStatus.EXHAUSTED)
     if exhausted.update(status=TokenStatus.EXHAUSTED):
         cache_versions.bump(cache_versions.AUTH)
@@ -96,9 +120,12 @@ def quota_release(reservation: Reservation) -> None:
     reservation.settled = True
     if reservation.amount <= 0:
         return
-    row_add(User, reservation.user_id, {"quota": reservation.amount})
-    if not reservation.token_unlimited:
-        _token_refund(reservation.token_id, reservation.amount)
+    try:
+        row_add(User, reservation.user_id, {"quota": reservation.amount})
+        if not reservation.token_unlimited:
+            _token_refund(reservation.token_id, reservation.amount)
+    finally:
+        _unhold(reservation)
 
 
 def quota_settle(
@@ -118,9 +145,12 @@ def quota_settle(
     reservation.settled = True
     delta = charge.quota - reservation.amount
     if settings.BATCH_UPDATE_ENABLED:
-        _batch.add(reservation, charge.quota, delta, channel_id)
+        _batch.add(reservation, charge.quota, delta, channel_id)  # its hold on the key ends at the flush
     else:
-        _apply_settlement(reservation, charge.quota, delta, channel_id)
+        try:
+            _apply_settlement(reservation, charge.quota, delta, channel_id)
+        finally:
+            _unhold(reservation)
     if option_bool("LogConsumeEnabled"):
         consume_log_create(
             user_id=reservation.user_id,
@@ -168,6 +198,7 @@ class _BatchedSettlements:
         self.users: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # quota delta, used, requests
         self.tokens: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # remain delta, used delta
         self.channels: dict[int, int] = defaultdict(int)
+        self.holds: dict[int, int] = defaultdict(int)  # key holds released once the deltas are written
 
     def add(self, reservation: Reservation, quota: int, delta: int, channel_id: int) -> None:
         with self._lock:
@@ -180,11 +211,13 @@ class _BatchedSettlements:
             token[1] += quota if reservation.token_unlimited else delta
             if quota and channel_id:
                 self.channels[channel_id] += quota
+            if reservation.amount > 0 and not reservation.token_unlimited:
+                self.holds[reservation.token_id] += 1
         self._ensure_thread()
 
     def flush(self) -> int:
         with self._lock:
-            users, tokens, channels = self.users, self.tokens, self.channels
+            users, tokens, channels, holds = self.users, self.tokens, self.channels, self.holds
             self._reset()
         now = int(time.time())
         for user_id, (delta, used, count) in users.items():
@@ -201,6 +234,8 @@ class _BatchedSettlements:
             )
         for channel_id, used in channels.items():
             Channel.objects.filter(pk=channel_id).update(used_quota=F("used_quota") + used)
+        for token_id, count in holds.items():
+            _key_holds(token_id, -count)
         return len(users) + len(tokens) + len(channels)
 
     def _ensure_thread(self) -> None:
