@@ -76,7 +76,7 @@ def price_rows(*, group: str, query: str) -> list[dict]:
         stored = json.loads(option_str("ModelRatio"))
     except ValueError:
         stored = {}
-    names = sorted(set(DEFAULT_MODEL_RATIO) | set(stored if isinstance(stored, dict) else {}))
+    names = sorted(set(DEFAULT_MODEL_RATIO) | set(stored if isinstance(stored, dict) else {}), key=str.lower)
     g = group_ratio(group)
     rows = []
     for name in names:

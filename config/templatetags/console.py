@@ -95,3 +95,13 @@ LOG_TYPE_NAMES = {
 @register.filter
 def log_type(value) -> str:
     return LOG_TYPE_NAMES.get(value, _("Unknown"))
+
+
+@register.filter
+def trim(value, digits: int = 6) -> str:
+    """A number with at most ``digits`` decimals and no trailing zeros: 0.852, 15, 0.000568."""
+    try:
+        text = f"{float(value):.{int(digits)}f}"
+    except (TypeError, ValueError):
+        return ""
+    return text.rstrip("0").rstrip(".") if "." in text else text
