@@ -195,7 +195,8 @@ def channel_balance_view(request: HttpRequest, channel_id: int) -> HttpResponse:
         messages.error(request, _("Balance of “%(name)s”: %(error)s") % {"name": channel.name, "error": exc})
     else:
         messages.success(
-            request, _("Balance of “%(name)s”: $%(balance).2f") % {"name": channel.name, "balance": balance}
+            request,
+            _("Balance of “%(name)s”: $%(balance).2f") % {"name": channel.name, "balance": balance or 0.0},
         )
     return _back(request)
 

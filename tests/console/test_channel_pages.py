@@ -187,3 +187,27 @@ def test_fetching_models_from_upstream_uses_the_stored_key(as_admin, channel):
     finally:
         server.stop()
     assert reply == {"success": True, "message": "", "models": ["m1", "m2"]}
+
+
+def test_test_all_queues_the_relays_task_and_balance_shows_the_answer(as_admin, channel, monkeypatch):
+    from channels_app import balance
+    from relay import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.channel_test_all, "delay", lambda **kwargs: queued.append(kwargs))
+    page = as_admin.post("/channel/test_all", follow=True).content.decode()
+    assert queued == [{"scope": "all"}] and "Testing channels in the background" in page
+    monkeypatch.setattr(balance, "channel_balance_update", lambda ch: 7.25)
+    assert (
+        "Balance of “main”: $7.25"
+        in as_admin.post(f"/channel/{channel.pk}/balance", follow=True).content.decode()
+    )
+
+    def refuse(ch):
+        raise ValueError("尚未实现")
+
+    monkeypatch.setattr(balance, "channel_balance_update", refuse)
+    assert (
+        "Balance of “main”: 尚未实现"
+        in as_admin.post(f"/channel/{channel.pk}/balance", follow=True).content.decode()
+    )
