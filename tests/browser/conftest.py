@@ -32,7 +32,11 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 @pytest.fixture(scope="module")
 def browser(django_db_setup, django_db_blocker):
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
+        # On a developer machine without the browser, say so; in CI a missing browser is a failure.
+        message = "Debian chromium is not installed (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
