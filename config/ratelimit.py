@@ -62,15 +62,9 @@ def client_ip(request: HttpRequest) -> str:
 
 
 class PeriodRateThrottle(SimpleRateThrottle):
-    """A per-IP sliding window whose rate may name any period ("N/180s"), read from settings on each use."""
+    """A per-IP sliding window whose rate may name any period ("N/180s"); subclasses read it from settings."""
 
     scope = "api"
-
-    def get_rate(self) -> str | None:
-        return self.rate_setting()
-
-    def rate_setting(self) -> str | None:
-        raise NotImplementedError
 
     def parse_rate(self, rate):
         return parse_rate(rate)
@@ -96,7 +90,7 @@ class GlobalApiThrottle(PeriodRateThrottle):
 
     scope = "global_api"
 
-    def rate_setting(self) -> str | None:
+    def get_rate(self) -> str | None:
         return f"{settings.GLOBAL_API_RATE_LIMIT}/{API_PERIOD_S}s"
 
 
@@ -105,7 +99,7 @@ class GlobalWebThrottle(PeriodRateThrottle):
 
     scope = "global_web"
 
-    def rate_setting(self) -> str | None:
+    def get_rate(self) -> str | None:
         return f"{settings.GLOBAL_WEB_RATE_LIMIT}/{API_PERIOD_S}s"
 
 
@@ -114,7 +108,7 @@ class CriticalThrottle(PeriodRateThrottle):
 
     scope = "critical"
 
-    def rate_setting(self) -> str | None:
+    def get_rate(self) -> str | None:
         return CRITICAL_RATE
 
 
