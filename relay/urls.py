@@ -27,6 +27,11 @@ PATTERNS: list[tuple[str, re.Pattern, object]] = [
     ("POST", re.compile(r"^/v1/engines/(?P<model>[^/]+)/embeddings$"), views.engine_embeddings),
     ("GET", re.compile(r"^/v1/models/(?P<model>.+)$"), views.model_retrieve),
 ]
+# The raw Proxy channel (type 43), any method: /v1/oneapi/proxy/<channel id>/<path for the upstream>.
+PATTERNS += [
+    (method, re.compile(r"^/v1/oneapi/proxy/(?P<channel_id>\d+)(?P<path>/.*)?$"), views.oneapi_proxy)
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD")
+]
 
 # Routes the original lists as "API not implemented" (501).
 NOT_IMPLEMENTED = re.compile(

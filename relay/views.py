@@ -115,3 +115,9 @@ def _transcription_view(mode: str):
 
 audio_transcriptions = _transcription_view("audio_transcription")
 audio_translations = _transcription_view("audio_translation")
+
+
+async def oneapi_proxy(http: HttpIn, channel_id: str, path: str = "") -> RelayResult:
+    from relay.providers.proxy import relay_proxy
+
+    return await relay_proxy(await _context(http), http, int(channel_id), path or "")

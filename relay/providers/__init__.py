@@ -15,6 +15,7 @@ ADAPTORS: dict[str, str] = {
     "baidu": "relay.providers.baidu.BaiduAdaptor",
     "tencent": "relay.providers.tencent.TencentAdaptor",
     "xunfei": "relay.providers.xunfei.XunfeiAdaptor",
+    "proxy": "relay.providers.proxy.ProxyAdaptor",
     "anthropic": "relay.providers.anthropic.AnthropicAdaptor",
     "aws": "relay.providers.aws.AwsAdaptor",
     "vertexai": "relay.providers.vertexai.VertexAIAdaptor",
