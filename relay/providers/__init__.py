@@ -16,6 +16,7 @@ ADAPTORS: dict[str, str] = {
     "tencent": "relay.providers.tencent.TencentAdaptor",
     "xunfei": "relay.providers.xunfei.XunfeiAdaptor",
     "proxy": "relay.providers.proxy.ProxyAdaptor",
+    "aiproxy_library": "relay.providers.aiproxy_library.AIProxyLibraryAdaptor",
     "anthropic": "relay.providers.anthropic.AnthropicAdaptor",
     "aws": "relay.providers.aws.AwsAdaptor",
     "vertexai": "relay.providers.vertexai.VertexAIAdaptor",
