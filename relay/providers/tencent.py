@@ -180,6 +180,30 @@ def _message(message: dict) -> dict:
     return out
 
 
+def embedding_body(body: dict) -> dict:
+    texts = body.get("input")
+    texts = [texts] if isinstance(texts, str) else texts
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        raise unsupported(PROVIDER, "input")
+    return {"InputList": texts}
+
+
+def stream_delta(delta_in: dict, state: StreamState) -> dict:
+    """One streamed ``Delta`` as an OpenAI delta; its text is counted into ``state``."""
+    delta: dict = {}
+    if text := delta_in.get("Content"):
+        delta["content"] = text
+        state.add_text(text)
+    if reasoning := delta_in.get("ReasoningContent"):
+        delta["reasoning_content"] = reasoning
+        state.add_text(reasoning)
+    if calls := tool_calls_of(delta_in, stream=True):
+        delta["tool_calls"] = calls
+        for call in calls:
+            state.add_text(call["function"].get("arguments") or "")
+    return delta
+
+
 def usage_of(payload: dict) -> Usage | None:
     usage = payload.get("Usage")
     if not isinstance(usage, dict):
@@ -223,12 +247,7 @@ class TencentAdaptor(Adaptor):
                 reset = True
             payload = chat_body(body, upstream_model, req.stream)
         elif req.mode == "embeddings":
-            action = "GetEmbedding"
-            texts = body.get("input")
-            texts = [texts] if isinstance(texts, str) else texts
-            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
-                raise unsupported(PROVIDER, "input")
-            payload = {"InputList": texts}
+            action, payload = "GetEmbedding", embedding_body(body)
         else:
             raise unsupported_mode(PROVIDER, req.mode)
         base = (self.channel.base_url or self.info.base_url).rstrip("/")
@@ -313,19 +332,7 @@ class TencentAdaptor(Adaptor):
         self._chunks = writer
         out: list[bytes] = []
         for choice in chunk.get("Choices") or ():
-            delta_in = choice.get("Delta") or {}
-            delta: dict = {}
-            if text := delta_in.get("Content"):
-                delta["content"] = text
-                state.add_text(text)
-            if reasoning := delta_in.get("ReasoningContent"):
-                delta["reasoning_content"] = reasoning
-                state.add_text(reasoning)
-            if calls := tool_calls_of(delta_in, stream=True):
-                delta["tool_calls"] = calls
-                for call in calls:
-                    state.add_text(call["function"].get("arguments") or "")
-            if delta:
+            if delta := stream_delta(choice.get("Delta") or {}, state):
                 out.append(writer.chunk(delta))
             if reason := choice.get("FinishReason"):
                 out += writer.finish(state, FINISH_REASONS.get(reason, reason))
