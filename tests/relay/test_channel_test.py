@@ -23,7 +23,13 @@ def test_a_failing_channel_reports_the_upstream_message(relay):
     relay.upstream.plan(
         "test-bad",
         status=401,
-        error={"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}},
+        error={
+            "error": {
+                "message": "Incorrect API key provided",
+                "type": "invalid_request_error",
+                "code": "invalid_api_key",
+            }
+        },
     )
     result = channel_test(channel, "gpt-3.5-turbo")
     assert not result.success and "Incorrect API key" in result.message
