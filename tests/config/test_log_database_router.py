@@ -17,7 +17,9 @@ def test_with_a_log_database_logs_go_there_and_nothing_else_does(monkeypatch):
     from django.conf import settings
 
     # Patch the dict in place: the router only asks whether a "logs" alias is configured.
-    monkeypatch.setitem(settings.DATABASES, "logs", {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"})
+    monkeypatch.setitem(
+        settings.DATABASES, "logs", {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    )
     router = LogDatabaseRouter()
     assert router.db_for_write(Log) == "logs" and router.db_for_read(Log) == "logs"
     assert router.db_for_write(User) is None
