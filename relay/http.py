@@ -100,6 +100,26 @@ class _LinearPassMixin:
         return None
 
 
+class _NoCookies(httpx.Cookies):
+    """Upstream ``Set-Cookie`` headers are not kept: one client serves every user and channel, so a cookie
+    from one answer must not ride along on the next request (and parsing them cost ~5% of a relayed call)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class UpstreamClient(httpx.AsyncClient):
+    _no_cookies = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return self._no_cookies
+
+    @cookies.setter
+    def cookies(self, value) -> None:
+        pass
+
+
 _lean_classes: dict[type, type] = {}
 
 
@@ -123,7 +143,7 @@ def upstream_client() -> httpx.AsyncClient:
             limits=httpx.Limits(max_connections=2000, max_keepalive_connections=200, keepalive_expiry=60),
             proxy=settings.RELAY_PROXY or None,
         )
-        client = httpx.AsyncClient(
+        client = UpstreamClient(
             transport=_lean_pool(transport),
             timeout=_timeout(),
             follow_redirects=False,

@@ -171,10 +171,23 @@ async def reserve(ctx: RelayContext, amount: int) -> Reservation:
         raise
 
 
+_parsed_urls: dict[str, httpx.URL] = {}
+
+
+def upstream_url(url: str) -> httpx.URL:
+    """The parsed URL, kept per URL text: parsing it again on every request was ~5% of a relayed call."""
+    parsed = _parsed_urls.get(url)
+    if parsed is None:
+        if len(_parsed_urls) >= 4096:
+            _parsed_urls.clear()
+        parsed = _parsed_urls[url] = httpx.URL(url)
+    return parsed
+
+
 async def send_upstream(ctx: RelayContext, upstream: UpstreamRequest, *, stream: bool) -> httpx.Response:
     client = upstream_client()
     request = client.build_request(
-        upstream.method, upstream.url, headers=upstream.headers, content=upstream.content
+        upstream.method, upstream_url(upstream.url), headers=upstream.headers, content=upstream.content
     )
     started = time.perf_counter()
     try:
@@ -356,12 +369,12 @@ async def _open_stream(
     state = StreamState(model=upstream_model, hide_usage=not req.include_usage_requested)
 
     async def finish(state: StreamState, completed: bool) -> None:
-        delivered = state.completion_tokens_counted()
-        if not completed and delivered == 0 and state.usage is None:
+        # Counting the delivered text is a tokenizer pass: done only when the bill depends on it.
+        if not completed and state.usage is None and state.completion_tokens_counted() == 0:
             await in_thread(quota_release)(reservation)  # nothing reached the client: charge nothing
             return
         usage = state.usage if completed else None
-        await settle(plausible_usage(usage, prompt_tokens, lambda: delivered))
+        await settle(plausible_usage(usage, prompt_tokens, state.completion_tokens_counted))
 
     stream = stream_relay(
         response=response, adaptor=adaptor, state=state, request_id=ctx.request_id, finish=finish

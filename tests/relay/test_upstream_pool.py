@@ -17,6 +17,7 @@ class CountingServer:
         self.delay = delay
         self.close_idle_after = close_idle_after
         self.accepted = 0
+        self.heads: list[bytes] = []
         self.open = 0
         self.peak_open = 0
 
@@ -41,6 +42,7 @@ class CountingServer:
                         head = await reader.readuntil(b"\r\n\r\n")
                 except (asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError):
                     return
+                self.heads.append(head)
                 length = 0
                 for line in head.split(b"\r\n"):
                     if line.lower().startswith(b"content-length:"):
@@ -49,7 +51,9 @@ class CountingServer:
                     await reader.readexactly(length)
                 if self.delay:
                     await asyncio.sleep(self.delay)
-                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nset-cookie: session=abc; Path=/\r\ncontent-length: 2\r\n\r\nok"
+                )
                 await writer.drain()
         finally:
             self.open -= 1
@@ -69,6 +73,21 @@ async def test_the_gateways_client_uses_the_linear_pool(monkeypatch):
         assert type(client._transport._pool).__name__.startswith("Linear")
     finally:
         await client.aclose()
+
+
+async def test_the_gateways_client_keeps_no_upstream_cookies(monkeypatch):
+    from relay import http as relay_http
+
+    monkeypatch.setattr(relay_http, "_clients", {})
+    async with CountingServer() as server:
+        client = upstream_client()
+        try:
+            for _ in range(2):
+                assert (await client.get(server.url)).status_code == 200
+        finally:
+            await client.aclose()
+    assert all(b"cookie:" not in head.lower() for head in server.heads)
+    assert not client.cookies
 
 
 async def test_concurrent_requests_reuse_keep_alive_connections():
