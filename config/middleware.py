@@ -8,7 +8,7 @@ from datetime import datetime
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.http import HttpResponsePermanentRedirect
+from django.http import HttpResponse, HttpResponsePermanentRedirect
 
 REQUEST_ID_HEADER = "X-Oneapi-Request-Id"
 
@@ -76,3 +76,23 @@ class SlaveFrontendRedirectMiddleware:
 
     async def _acall(self, request):
         return self._redirect(request) or await self.get_response(request)
+
+
+_UNLIMITED_PREFIXES = ("/api/", "/v1", "/static/", "/healthz", "/readyz", "/metrics")
+
+
+class WebRateLimitMiddleware:
+    """GLOBAL_WEB_RATE_LIMIT page requests per IP per 3 minutes (the original's GlobalWebRateLimit).
+
+    /api has its own DRF throttles and /v1 is never limited (as the original); static files are free.
+    """
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from config.ratelimit import GlobalWebThrottle, request_allowed
+
+        if not request.path.startswith(_UNLIMITED_PREFIXES) and not request_allowed(request, GlobalWebThrottle):
+            return HttpResponse(status=429)
+        return self.get_response(request)

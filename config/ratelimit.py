@@ -11,7 +11,6 @@ Views built on DRF list the throttle classes; plain Django views (the console's 
 from __future__ import annotations
 
 import functools
-import ipaddress
 import logging
 import re
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from rest_framework.throttling import SimpleRateThrottle
+
+from config.net import forwarded_client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -42,23 +43,8 @@ def parse_rate(rate: str | None) -> tuple[int | None, int | None]:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The peer address, or the last X-Forwarded-For hop when the peer is one of settings.TRUSTED_PROXIES.
-
-    Trusting the header only from known proxies keeps a client from dodging its limit with a made-up header.
-    """
-    peer = request.META.get("REMOTE_ADDR", "") or ""
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR") or request.META.get("HTTP_X_REAL_IP")
-    if not forwarded:
-        return peer
-    try:
-        address = ipaddress.ip_address(peer)
-        trusted = any(
-            address in ipaddress.ip_network(net, strict=False)
-            for net in getattr(settings, "TRUSTED_PROXIES", ())
-        )
-    except ValueError:
-        trusted = False
-    return (forwarded.split(",")[-1].strip() or peer) if trusted else peer
+    return forwarded_client_ip(request.META.get("REMOTE_ADDR", "") or "", forwarded)
 
 
 class PeriodRateThrottle(SimpleRateThrottle):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import ipaddress
 import logging
 import time
 import zlib
@@ -19,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from config.middleware import REQUEST_ID_HEADER, new_request_id
+from config.net import forwarded_client_ip
 from relay.errors import RelayError
 from relay.services import RelayResult
 
@@ -79,25 +79,9 @@ class InFlight:
         return cls.count == 0
 
 
-def _trusted_proxies() -> tuple:
-    return tuple(ipaddress.ip_network(n, strict=False) for n in settings.TRUSTED_PROXIES)
-
-
 def client_ip(scope: dict, headers: dict[str, str]) -> str:
-    """The peer address, or the client named by X-Forwarded-For when the peer is a trusted proxy."""
     peer = (scope.get("client") or ("", 0))[0] or ""
-    forwarded = headers.get("x-forwarded-for") or headers.get("x-real-ip")
-    if not forwarded:
-        return peer
-    try:
-        trusted = ipaddress.ip_address(peer) and any(
-            ipaddress.ip_address(peer) in n for n in _trusted_proxies()
-        )
-    except ValueError:
-        trusted = False
-    if not trusted:
-        return peer
-    return forwarded.split(",")[-1].strip() or peer
+    return forwarded_client_ip(peer, headers.get("x-forwarded-for") or headers.get("x-real-ip"))
 
 
 async def read_body(receive, headers: dict[str, str]) -> bytes:
