@@ -98,14 +98,19 @@ class _AuthCache:
         self._version: tuple[object, int] | None = None
         self._checked_at = 0.0
         self._loaded_at = 0.0
+        self.hits = 0  # for the cache hit rate on /metrics
+        self.misses = 0
 
     async def token(self, key: str) -> TokenSnapshot | None:
         await self._drop_if_stale()
         digest = hashlib.sha256(key.encode()).digest()
         try:
-            return self._tokens[digest]
+            snapshot = self._tokens[digest]
         except KeyError:
-            pass
+            self.misses += 1
+        else:
+            self.hits += 1
+            return snapshot
         snapshot = await sync_to_async(_load_token, thread_sensitive=False)(key)
         if len(self._tokens) >= _MAX_ENTRIES:
             self._tokens.clear()

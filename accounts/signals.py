@@ -12,4 +12,5 @@ from config import cache_versions
 @receiver([post_save, post_delete], sender=User)
 @receiver([post_save, post_delete], sender=Token)
 def _auth_changed(sender, **kwargs) -> None:
-    cache_versions.bump(cache_versions.AUTH)
+    # After the commit: other nodes must not reload before they can see the change.
+    cache_versions.bump_on_commit(cache_versions.AUTH, using=kwargs.get("using"))

@@ -24,6 +24,7 @@ from billing.quota_sql import row_add
 from billing.usage import Charge, Reservation, Usage
 from channels_app.models import Channel
 from config import cache_versions
+from config.observability import relay_usage_record
 from config.options import option_bool
 from logs_app.consume import consume_log_create
 
@@ -143,6 +144,9 @@ def quota_settle(
     if reservation.settled:
         return
     reservation.settled = True
+    relay_usage_record(
+        charge.model_name, channel_id, usage.prompt_tokens, usage.completion_tokens, charge.quota
+    )
     delta = charge.quota - reservation.amount
     if settings.BATCH_UPDATE_ENABLED:
         _batch.add(reservation, charge.quota, delta, channel_id)  # its hold on the key ends at the flush

@@ -12,4 +12,5 @@ from config import cache_versions
 @receiver([post_save, post_delete], sender=Channel)
 @receiver([post_save, post_delete], sender=Ability)
 def _channels_changed(sender, **kwargs) -> None:
-    cache_versions.bump(cache_versions.CHANNELS)
+    # After the commit: other nodes must not reload before they can see the change.
+    cache_versions.bump_on_commit(cache_versions.CHANNELS, using=kwargs.get("using"))

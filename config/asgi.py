@@ -15,6 +15,7 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 
 django_application = ASGIStaticFilesHandler(get_asgi_application())
 
+from config.observability import observe_relay  # noqa: E402
 from config.scheduler import start_in_process_scheduler  # noqa: E402
 from relay.asgi import handles, relay_application  # noqa: E402
 
@@ -43,7 +44,7 @@ async def _lifespan(receive, send) -> None:
 
 async def application(scope, receive, send) -> None:
     if scope["type"] == "http" and handles(scope["path"]):
-        await relay_application(scope, receive, send)
+        await observe_relay(relay_application, scope, receive, send)  # one metrics record per request
     elif scope["type"] == "lifespan":
         await _lifespan(receive, send)
     else:

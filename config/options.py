@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
 
@@ -180,10 +179,10 @@ def _in_event_loop() -> bool:
 
 
 def _shared_version() -> object:
-    try:
-        return cache.get(_VERSION_KEY)
-    except Exception:
-        return None
+    # A fresh token while the shared cache is away, so options reload from the database every second.
+    from config.cache_versions import shared_get
+
+    return shared_get(_VERSION_KEY)
 
 
 _store = _OptionStore()
@@ -230,10 +229,21 @@ def option_set(key: str, value: str) -> None:
 
 
 def options_changed() -> None:
-    try:
-        cache.set(_VERSION_KEY, time.time_ns(), None)
-    except Exception:
-        logger.warning("could not publish option change to the shared cache")
+    """Reload here at once, and on every node once the change is committed (see cache_versions.bump_on_commit)."""
+    from django.db import transaction
+
+    _store.invalidate()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_options_publish)
+    else:
+        _options_publish()
+
+
+def _options_publish() -> None:
+    from config.cache_versions import shared_set
+
+    if not shared_set(_VERSION_KEY, time.time_ns()):
+        logger.warning("could not publish an option change; other nodes reload within SYNC_FREQUENCY")
     _store.invalidate()
 
 

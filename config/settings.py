@@ -114,22 +114,33 @@ if env_str("LOG_SQL_DSN"):
 DATABASE_ROUTERS = ["logs_app.routers.LogDatabaseRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 
+
 # --- Caches ----------------------------------------------------------------------------------------------
-if REDIS_CONN_STRING:
-    CACHES = {
+def redis_caches(url: str) -> dict:
+    """The Redis cache. IGNORE_EXCEPTIONS: if Redis goes away, rate limits, throttles and verification codes
+    degrade (allow, forget) instead of failing requests; the error is logged once per 5 minutes (logger
+    below), and the cross-node invalidation counters notice the outage themselves (config.cache_versions)."""
+    return {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_CONN_STRING,
+            "LOCATION": url,
             "OPTIONS": {
                 "CLIENT_CLASS": "django_redis.client.DefaultClient",
                 "SOCKET_CONNECT_TIMEOUT": 2,
                 "SOCKET_TIMEOUT": 2,
+                "IGNORE_EXCEPTIONS": True,
             },
             "KEY_PREFIX": "oneapi",
         }
     }
+
+
+if REDIS_CONN_STRING:
+    CACHES = redis_caches(REDIS_CONN_STRING)
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "one-api"}}
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "one_api.shared_cache"
 
 # --- Applications ----------------------------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -153,6 +164,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.WebRateLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -274,6 +286,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "[%(levelname)s] %(asctime)s %(name)s: %(message)s"}},
+    "filters": {"once_per_5_min": {"()": "config.logfilters.OncePerInterval", "seconds": 300}},
     "handlers": {
         "stdout": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
@@ -283,6 +296,8 @@ LOGGING = {
         # httpx logs every request at INFO: a line per relayed call is noise and costs CPU on the hot path.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # django-redis reports every ignored Redis error; once per outage-ish is what an operator needs.
+        "one_api.shared_cache": {"filters": ["once_per_5_min"]},
     },
 }
 if not TESTING:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config import views
+from config import observability, views
 
 urlpatterns = [
     path("", views.home_page, name="home"),
@@ -12,4 +12,7 @@ urlpatterns = [
     path("api/home_page_content", views.home_page_content_api, name="home-page-content-api"),
     path("api/", include("config.api_urls")),
     path("", include("config.console_urls")),
+    path("metrics", observability.metrics_view, name="metrics"),
+    path("healthz", observability.healthz_view, name="healthz"),
+    path("readyz", observability.readyz_view, name="readyz"),
 ]

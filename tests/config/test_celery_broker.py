@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
+import kombu.pools
 import pytest
 import redis
+from celery.signals import task_postrun
 
 from config.celery import app
 
@@ -15,7 +18,8 @@ BROKER = "redis://127.0.0.1:6379/15"
 
 def _redis_reachable() -> bool:
     try:
-        return bool(redis.Redis.from_url(BROKER, socket_connect_timeout=0.5).ping())
+        with redis.Redis.from_url(BROKER, socket_connect_timeout=0.5) as client:
+            return bool(client.ping())
     except redis.RedisError:
         return False
 
@@ -34,21 +38,46 @@ def worker(transactional_db):
     import channels_app.tasks  # noqa: F401
     import logs_app.tasks  # noqa: F401
 
-    redis.Redis.from_url(BROKER).flushdb()
+    _flush()
+    root = logging.getLogger()
+    root_level, root_handlers = root.level, root.handlers[:]  # the worker sets the root logger to ERROR
     saved = {key: app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
     app.conf.update(broker_url=BROKER, result_backend=BROKER, task_always_eager=False)
     _forget_connections()
+    task_postrun.connect(_close_database_connections)
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             yield app
     finally:
+        task_postrun.disconnect(_close_database_connections)
         app.conf.update(saved)
         _forget_connections()
-        redis.Redis.from_url(BROKER).flushdb()
+        _flush()
+        root.setLevel(root_level)
+        root.handlers[:] = root_handlers
+
+
+def _close_database_connections(**kwargs) -> None:
+    """The worker thread's connections, before the thread ends (PostgreSQL warns about unclosed ones)."""
+    from django.db import connections
+
+    connections.close_all()
+
+
+def _flush() -> None:
+    with redis.Redis.from_url(BROKER) as client:
+        client.flushdb()
 
 
 def _forget_connections() -> None:
-    """Drop the result backend and broker pool the app built for the previous configuration."""
+    """Close and drop the result backend and broker pool the app built for the previous configuration."""
+    backend = app._backend
+    client = (
+        getattr(backend, "client", None) if backend is not None and hasattr(backend, "_get_client") else None
+    )
+    if client is not None:
+        client.connection_pool.disconnect()
+    kombu.pools.reset()  # closes the broker connections and forgets the producer pools
     app._backend_cache = None
     app._local = threading.local()
     app._pool = None
