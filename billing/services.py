@@ -223,24 +223,48 @@ class _BatchedSettlements:
         with self._lock:
             users, tokens, channels, holds = self.users, self.tokens, self.channels, self.holds
             self._reset()
+        try:
+            return self._write(users, tokens, channels, holds)
+        except BaseException:
+            self._restore(users, tokens, channels, holds)  # what was not written goes out with the next flush
+            raise
+
+    def _write(self, users: dict, tokens: dict, channels: dict, holds: dict) -> int:
+        """Apply the sums, dropping each entry once its row is updated (so a failure leaves only the rest)."""
+        written = len(users) + len(tokens) + len(channels)
         now = int(time.time())
-        for user_id, (delta, used, count) in users.items():
+        for user_id, (delta, used, count) in list(users.items()):
             User.objects.filter(pk=user_id).update(
                 quota=F("quota") - delta,
                 used_quota=F("used_quota") + used,
                 request_count=F("request_count") + count,
             )
-        for token_id, (remain_delta, used) in tokens.items():
+            del users[user_id]
+        for token_id, (remain_delta, used) in list(tokens.items()):
             Token.objects.filter(pk=token_id).update(
                 remain_quota=F("remain_quota") - remain_delta,
                 used_quota=F("used_quota") + used,
                 accessed_time=now,
             )
-        for channel_id, used in channels.items():
+            del tokens[token_id]
+        for channel_id, used in list(channels.items()):
             Channel.objects.filter(pk=channel_id).update(used_quota=F("used_quota") + used)
+            del channels[channel_id]
         for token_id, count in holds.items():
             _key_holds(token_id, -count)
-        return len(users) + len(tokens) + len(channels)
+        holds.clear()
+        return written
+
+    def _restore(self, users: dict, tokens: dict, channels: dict, holds: dict) -> None:
+        with self._lock:
+            for user_id, values in users.items():
+                self.users[user_id] = [a + b for a, b in zip(self.users[user_id], values, strict=True)]
+            for token_id, values in tokens.items():
+                self.tokens[token_id] = [a + b for a, b in zip(self.tokens[token_id], values, strict=True)]
+            for channel_id, used in channels.items():
+                self.channels[channel_id] += used
+            for token_id, count in holds.items():
+                self.holds[token_id] += count
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():

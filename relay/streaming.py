@@ -78,6 +78,12 @@ async def stream_relay(
         )
         yield sse_error(state.error, request_id)
         yield DONE
+    except Exception:
+        # A bug while relaying: end the stream cleanly (error event, [DONE]) rather than cutting the connection.
+        logger.exception("relaying stream %s failed unexpectedly", request_id)
+        state.error = RelayError(500, "internal error in the gateway", type="one_api_panic")
+        yield sse_error(state.error, request_id)
+        yield DONE
     finally:
         settling = asyncio.ensure_future(_finish_and_close(response, state, completed, finish))
         try:

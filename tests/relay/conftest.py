@@ -37,7 +37,7 @@ def fake_upstream(fake_upstream_server):
 
 
 @pytest.fixture(scope="session")
-def gateway_server():
+def gateway_server(django_db_blocker):
     from config.asgi import application
 
     server = ServerThread(application, lifespan="on")
@@ -45,7 +45,53 @@ def gateway_server():
     server.server.config.proxy_headers = False
     server.start()
     yield server
+    _close_gateway_connections(server)
     server.stop()
+    with django_db_blocker.unblock():
+        _end_other_sessions()
+
+
+def _close_gateway_connections(server: ServerThread) -> None:
+    """Close the database connections the gateway's worker threads hold, so the test database can be dropped
+    (PostgreSQL refuses while sessions are open) and no connection is garbage-collected still open."""
+    import asyncio
+    import time
+
+    from django.db import connections
+
+    def close() -> None:
+        time.sleep(0.05)  # keep this worker busy so the next call lands on another one
+        connections.close_all()
+
+    async def close_everywhere() -> None:
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(None, close) for _ in range(64)))  # ≥ 2 per worker
+
+    loop = server.server.servers[0].get_loop()
+    asyncio.run_coroutine_threadsafe(close_everywhere(), loop).result(timeout=30)
+
+
+def _end_other_sessions() -> None:
+    """End the sessions background threads still hold (the log writer's, the batch flusher's)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    elif connection.vendor == "mysql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()"
+            )
+            for (session_id,) in cursor.fetchall():
+                try:
+                    cursor.execute(f"KILL {int(session_id)}")
+                except Exception:  # it ended meanwhile
+                    pass
 
 
 @dataclass

@@ -110,10 +110,15 @@ def test_quota_is_reserved_during_the_call_and_settled_after(relay, channel):
     seen: list[tuple[int, int]] = []
 
     def watch():
+        from django.db import connection
+
         time.sleep(0.4)
-        seen.append(
-            (User.objects.get(pk=relay.user.pk).quota, Token.objects.get(pk=relay.token.pk).remain_quota)
-        )
+        try:
+            seen.append(
+                (User.objects.get(pk=relay.user.pk).quota, Token.objects.get(pk=relay.token.pk).remain_quota)
+            )
+        finally:
+            connection.close()
 
     watcher = threading.Thread(target=watch)
     watcher.start()
@@ -201,6 +206,21 @@ def test_a_client_that_gives_up_waiting_is_refunded_and_the_upstream_cancelled(r
     assert upstream.disconnected
     time.sleep(1.5)
     assert relay.balances() == START
+    assert not Log.objects.filter(type=LogType.CONSUME).exists()
+
+
+def test_a_gateway_bug_inside_the_request_refunds_everything(relay, channel, monkeypatch):
+    from relay.providers.openai import OpenAIAdaptor
+
+    def broken(self, req, status, body):
+        raise RuntimeError("a bug in the gateway")
+
+    monkeypatch.setattr(OpenAIAdaptor, "parse_response", broken)
+    response = relay.chat()
+    assert response.status_code == 500
+    assert response.json()["error"]["type"] == "one_api_panic"
+    assert relay.balances() == START
+    assert relay.user.request_count == 0
     assert not Log.objects.filter(type=LogType.CONSUME).exists()
 
 
@@ -341,3 +361,32 @@ def test_batch_mode_with_an_unlimited_key(batched, channel):
     token.refresh_from_db()
     assert relay.user.quota == START[0] - 10
     assert (token.remain_quota, token.used_quota) == (0, 10)
+
+
+def test_a_failed_flush_keeps_what_it_could_not_write(batched, channel, monkeypatch):
+    from django.db import OperationalError
+    from django.db.backends import utils as db_utils
+
+    relay = batched
+    relay.upstream.plan("bill", usage=usage(10, 3))
+    for _ in range(3):
+        relay.chat()
+    relay.refresh()
+    execute = db_utils.CursorWrapper.execute
+    failures = []
+
+    def channels_down(cursor, sql, params=None):
+        if not failures and 'UPDATE "channels"' in str(sql).replace("`", '"'):
+            failures.append(sql)
+            raise OperationalError("lost connection to the database")
+        return execute(cursor, sql, params)
+
+    monkeypatch.setattr(db_utils.CursorWrapper, "execute", channels_down)
+    with pytest.raises(OperationalError):
+        quota_flush_batched()
+    assert failures
+    assert quota_flush_batched() == 1  # only the channel row was still owed
+    relay.refresh()
+    assert (relay.user.quota, relay.user.used_quota, relay.user.request_count) == (START[0] - 15, 15, 3)
+    assert relay.token.remain_quota == START[1] - 15
+    assert Channel.objects.get(pk=channel.pk).used_quota == 15

@@ -120,3 +120,14 @@ def test_the_upstream_answer_reaches_the_client_unchanged(relay):
     response = relay.chat()
     assert response.content == raw
     assert response.headers["content-type"] == "application/json"
+
+
+def test_relay_proxy_carries_upstream_calls(relay, settings, fresh_upstream_client):
+    # The channel's host does not resolve; only the proxy (the fake, which sees the absolute URL) is reachable.
+    settings.RELAY_PROXY = relay.upstream.url
+    relay.channel("proxied", base_url="http://upstream.invalid")
+    response = post_raw(relay)
+    assert response.status_code == 200, response.text
+    sent = relay.upstream.requests_for("proxied")
+    assert len(sent) == 1 and sent[0].raw == RAW
+    assert sent[0].headers["host"] == "upstream.invalid"

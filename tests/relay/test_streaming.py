@@ -260,21 +260,23 @@ def test_a_client_disconnect_bills_only_what_was_delivered(relay, channel):
     assert relay.user.request_count == 1
 
 
-async def test_a_client_that_leaves_before_the_first_byte_pays_nothing(relay, channel):
+def test_a_client_that_leaves_before_the_first_byte_pays_nothing(relay, channel):
     relay.upstream.plan("sse", first_byte_delay=1.0, chunks=[WORD] * 3)
-    async with httpx.AsyncClient(base_url=relay.url) as client:
+    with httpx.Client(base_url=relay.url) as client:
         with pytest.raises(httpx.ReadTimeout):
-            async with client.stream(
+            with client.stream(
                 "POST",
                 "/v1/chat/completions",
                 json=stream_body(),
                 headers={"Authorization": f"Bearer {relay.api_key}"},
                 timeout=0.3,
             ) as response:
-                await response.aread()
-    await asyncio.sleep(1.5)  # the upstream answers after the client left
-    await asyncio.to_thread(relay.refresh)
-    assert (relay.user.quota, relay.token.remain_quota) == START
+                response.read()
+    upstream = relay.upstream.requests_for("sse")[0]
+    assert wait_for(lambda: upstream.disconnected)  # the gateway stopped waiting for the upstream too
+    time.sleep(1.0)
+    assert relay.balances() == START
+    assert upstream.chunks_sent == 0
 
 
 def test_the_async_sdk_closing_a_stream_early_bills_the_part_read(relay, channel):
@@ -362,6 +364,47 @@ def test_an_error_event_from_the_upstream_is_forwarded_and_ends_the_stream(relay
         == "The server had an error while processing your request."
     )
     assert events[-1] == "[DONE]"
+    relay.refresh()
+    # only the delivered word is billed; the error text is never counted as completion (new-api #5288)
+    log = Log.objects.get()
+    assert (log.completion_tokens, log.quota) == (1, quota(PROMPT_TOKENS, 1))
+
+
+def test_a_stalled_upstream_stream_times_out_and_bills_the_part(
+    relay, channel, settings, fresh_upstream_client
+):
+    settings.RELAY_TIMEOUT = 1
+    relay.upstream.plan("sse", chunks=[WORD, WORD, WORD], chunk_delay=2.5, omit_usage=True)
+    events, _, _ = sse_events(relay, stream_body())
+    assert text_of(events) == WORD
+    assert orjson.loads(events[-2])["error"]["type"] == "upstream_error"
+    assert events[-1] == "[DONE]"
+    relay.refresh()
+    assert Log.objects.get().quota == quota(PROMPT_TOKENS, 1)
+
+
+def test_a_gateway_bug_mid_stream_bills_only_the_delivered_part(relay, channel, monkeypatch):
+    from relay.providers.openai import OpenAIAdaptor
+
+    parse = OpenAIAdaptor.parse_stream_event
+    seen = []
+
+    def breaks_on_the_third(self, data, state):
+        seen.append(data)
+        if len(seen) == 3:
+            raise RuntimeError("a bug in the gateway")
+        return parse(self, data, state)
+
+    monkeypatch.setattr(OpenAIAdaptor, "parse_stream_event", breaks_on_the_third)
+    relay.upstream.plan("sse", chunks=[WORD] * 6, omit_usage=True)
+    events, _, _ = sse_events(relay, stream_body())
+    assert text_of(events[:-2]) == WORD * 2
+    assert orjson.loads(events[-2])["error"]["type"] == "one_api_panic"
+    assert events[-1] == "[DONE]"
+    relay.refresh()
+    log = Log.objects.get()
+    assert (log.completion_tokens, log.quota) == (2, quota(PROMPT_TOKENS, 2))
+    assert relay.user.quota == START[0] - log.quota
 
 
 def test_an_error_answer_to_a_stream_request_is_json_and_refunded(relay, channel):
