@@ -75,4 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     from daphne.cli import CommandLineInterface
 
-    CommandLineInterface().run(["-b", args.host, "-p", str(port), "config.asgi:application"])
+    # Verbosity 0: no access-log line per request (it costs CPU on the relay's hot path); ONE_API_ACCESS_LOG=1
+    # brings it back on stdout.
+    verbosity = "1" if os.environ.get("ONE_API_ACCESS_LOG") else "0"
+    CommandLineInterface().run(["-b", args.host, "-p", str(port), "-v", verbosity, "config.asgi:application"])
