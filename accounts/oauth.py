@@ -225,7 +225,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         name = info.get("name") or info.get("login") or info.get("preferred_username") or ""
         user.display_name = str(name)[:20] or user.username
         setattr(user, column, _column_value(sociallogin))
-        user.save()
+        user.save(update_fields=["display_name", column])
         sociallogin.user = user
         sociallogin.save(request)
         return user

@@ -265,7 +265,11 @@ def user_admin_update(*, actor: User, user: User, **fields) -> User:
     if password:
         user.set_password(password)
         notes.append("password changed")
-    user.save()
+    # Only the changed columns: saving the whole row would write back a quota read before the relay's
+    # latest charges and silently undo them.
+    changed = [*changes, *(["password"] if password else [])]
+    if changed:
+        user.save(update_fields=changed)
     for note in notes:
         _manage_log(actor, note, user_id=user.pk)
     return user
@@ -279,10 +283,13 @@ def user_self_update(*, user: User, username: str = "", display_name: str = "", 
         user.username = username
     if display_name:
         user.display_name = display_name
+    changed = [name for name, value in (("username", username), ("display_name", display_name)) if value]
     if password:
         user.set_password(password)
         _manage_log(user, "changed own password")
-    user.save()
+        changed.append("password")
+    if changed:
+        user.save(update_fields=changed)  # never the quota columns: the relay changes them concurrently
     return user
 
 

@@ -65,7 +65,7 @@ def profile_view(request: HttpRequest) -> HttpResponse:
     user.display_name = form.cleaned_data["display_name"].strip() or user.display_name
     if form.cleaned_data["password"]:
         user.set_password(form.cleaned_data["password"])
-    user.save()
+    user.save(update_fields=["display_name", "password"])  # not quota: the relay changes it concurrently
     update_session_auth_hash(request, user)  # a new password must not sign this browser out
     messages.success(request, _("Your settings are saved."))
     return redirect("/setting")

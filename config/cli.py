@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> None:
             port=port,
             workers=args.workers,
             access_log=False,
+            proxy_headers=False,  # the gateway applies TRUSTED_PROXIES itself (config.net)
             log_level="warning",
         )
         return

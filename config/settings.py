@@ -102,7 +102,10 @@ def _database(variable: str) -> dict:
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
         }
-    database["CONN_MAX_AGE"] = SQL_MAX_LIFETIME
+    # Django's advice for ASGI: no persistent connections for views (each sync view may run in a new thread,
+    # whose connection would linger until garbage-collected). The relay's worker threads are long-lived and
+    # keep theirs open (relay.services.in_thread closes one that broke).
+    database["CONN_MAX_AGE"] = 0
     database["CONN_HEALTH_CHECKS"] = True
     database.setdefault("TEST", {})
     return database

@@ -16,6 +16,7 @@ from functools import partial
 import httpx
 import orjson
 from asgiref.sync import sync_to_async
+from django.db import InterfaceError, OperationalError, connections
 
 from billing.selectors import completion_ratio, group_ratio, model_ratio, pre_consumed_quota
 from billing.services import (
@@ -45,8 +46,20 @@ SATURATED_MESSAGE = "当前分组上游负载已饱和，请稍后再试"
 
 
 def in_thread(fn):
-    """Run blocking (database) work off the event loop, in parallel with other requests."""
-    return sync_to_async(fn, thread_sensitive=False)
+    """Run blocking (database) work off the event loop, in parallel with other requests.
+
+    The worker threads keep their database connections between requests; one that broke (a database
+    restart) is closed so the thread's next call reconnects instead of failing forever.
+    """
+
+    def guarded(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (InterfaceError, OperationalError):
+            connections.close_all()
+            raise
+
+    return sync_to_async(guarded, thread_sensitive=False)
 
 
 @dataclass(slots=True)
