@@ -222,6 +222,22 @@ async def send_upstream(ctx: RelayContext, upstream: UpstreamRequest, *, stream:
     return response
 
 
+# Not copied from an upstream answer: framing the gateway redoes itself, and cookies (one upstream account
+# serves every user, so its cookies must not reach them).
+_UNCOPIED_HEADERS = frozenset(
+    (b"content-length", b"content-encoding", b"content-type", b"transfer-encoding", b"connection",
+     b"keep-alive", b"set-cookie", b"date", b"server", b"access-control-allow-origin",
+     b"access-control-allow-credentials", b"x-oneapi-request-id", b"x-oneapi-overhead-ms")
+)  # fmt: skip
+
+
+def upstream_headers(response: httpx.Response) -> list[tuple[bytes, bytes]]:
+    """The upstream's own headers (rate-limit counters, request ids…), copied as the original does."""
+    return [
+        (name.lower(), value) for name, value in response.headers.raw if name.lower() not in _UNCOPIED_HEADERS
+    ]
+
+
 def final_error(error: RelayError) -> RelayError:
     if error.status == 429:
         return RelayError(429, SATURATED_MESSAGE, type=error.type, code=error.code, param=error.param)
@@ -340,7 +356,8 @@ async def _text_attempt(
     usage = plausible_usage(
         usage, prompt_tokens, lambda: tokens.count_completion(completion_text(body), upstream_model)
     )
-    return RelayResult(response.status_code, JSON_HEADERS, body, after_send=partial(settle, usage))
+    headers = JSON_HEADERS + upstream_headers(response)
+    return RelayResult(response.status_code, headers, body, after_send=partial(settle, usage))
 
 
 async def _settle_text(

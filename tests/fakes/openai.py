@@ -25,6 +25,7 @@ class Plan:
     drop_after: int | None = None  # stream: drop the connection after this many chunks
     raw_body: bytes | None = None  # answer these exact bytes (status as given)
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers (rate-limit counters…)
 
 
 @dataclass
@@ -106,7 +107,7 @@ class FakeOpenAI:
             return await _send(send, 200, json.dumps(_embedding(body, plan)).encode())
         if body.get("stream"):
             return await _stream(send, plan, body, record, receive)
-        return await _send(send, 200, json.dumps(_completion(body, plan)).encode())
+        return await _send(send, 200, json.dumps(_completion(body, plan)).encode(), headers=plan.headers)
 
 
 def _usage(body: dict, plan: Plan, completion_words: int) -> dict:
@@ -213,12 +214,15 @@ async def _stream_chunks(send, plan: Plan, body: dict, record: Recorded) -> None
     await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
 
 
-async def _send(send, status: int, body: bytes, content_type: str = "application/json") -> None:
+async def _send(
+    send, status: int, body: bytes, content_type: str = "application/json", headers: dict | None = None
+) -> None:
+    extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", content_type.encode())],
+            "headers": [(b"content-type", content_type.encode()), *extra],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -131,3 +131,26 @@ def test_relay_proxy_carries_upstream_calls(relay, settings, fresh_upstream_clie
     sent = relay.upstream.requests_for("proxied")
     assert len(sent) == 1 and sent[0].raw == RAW
     assert sent[0].headers["host"] == "upstream.invalid"
+
+
+def test_upstream_rate_limit_headers_reach_the_client_but_not_its_cookies(relay):
+    relay.channel("hdr")
+    relay.upstream.plan(
+        "hdr",
+        headers={
+            "x-ratelimit-remaining-requests": "42",
+            "set-cookie": "session=upstream-secret",
+            "openai-processing-ms": "7",
+        },
+    )
+    with relay.http() as http:
+        response = http.post(
+            "/v1/chat/completions",
+            json={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+        )
+    assert response.status_code == 200
+    assert response.headers["x-ratelimit-remaining-requests"] == "42"
+    assert response.headers["openai-processing-ms"] == "7"
+    assert "set-cookie" not in response.headers
+    assert response.headers["content-type"] == "application/json"
+    assert len(response.headers.get_list("x-oneapi-request-id")) == 1
