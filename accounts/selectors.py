@@ -61,17 +61,11 @@ def user_page(*, offset: int, limit: int, order: str = ""):
 
 def user_search(keyword: str):
     """Users whose id is ``keyword`` or whose username, e-mail or display name starts with it."""
-    from django.db.models import Q
+    from config.serializers import id_or_prefix_search
 
-    keyword = keyword.strip()
-    query = (
-        Q(username__startswith=keyword) | Q(email__startswith=keyword) | Q(display_name__startswith=keyword)
+    return id_or_prefix_search(
+        User.objects.all(), keyword, "username", "email", "display_name", limit=SEARCH_LIMIT
     )
-    from config.serializers import keyword_id
-
-    if keyword_id(keyword) is not None:
-        query |= Q(pk=keyword_id(keyword))
-    return User.objects.filter(query).order_by("-id")[:SEARCH_LIMIT]
 
 
 def token_page(*, user: User, offset: int, limit: int, order: str = ""):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 
-from django.db.models import Q
 from django.http import JsonResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -26,7 +25,7 @@ from channels_app.serializers import (
     config_merge,
 )
 from config.api import PAGE_PARAMETERS, ApiError, ApiView, page_bounds
-from config.serializers import envelope_of, keyword_id
+from config.serializers import envelope_of, id_or_prefix_search
 from config.views import envelope
 
 logger = logging.getLogger(__name__)
@@ -85,11 +84,7 @@ class ChannelSearchApi(ApiView):
     @extend_schema(parameters=[OpenApiParameter("keyword", str)], responses=_MANY)
     def get(self, request):
         """Channels whose id is ``keyword`` or whose name starts with it."""
-        keyword = request.query_params.get("keyword", "").strip()
-        query = Q(name__startswith=keyword)
-        if keyword_id(keyword) is not None:
-            query |= Q(pk=keyword_id(keyword))
-        found = Channel.objects.filter(query).order_by("-id")[:100]
+        found = id_or_prefix_search(Channel.objects.all(), request.query_params.get("keyword", ""), "name")
         return envelope(ChannelSerializer(found, many=True).data)
 
 

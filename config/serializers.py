@@ -65,6 +65,19 @@ def keyword_id(keyword: str) -> int | None:
     return None
 
 
+def id_or_prefix_search(queryset, keyword: str, *fields: str, limit: int = 100):
+    """Rows whose id is ``keyword`` or whose ``fields`` start with it, newest first (the original's search)."""
+    from django.db.models import Q
+
+    keyword = keyword.strip()
+    query = Q()
+    for name in fields:
+        query |= Q(**{f"{name}__startswith": keyword})
+    if keyword_id(keyword) is not None:
+        query |= Q(pk=keyword_id(keyword))
+    return queryset.filter(query).order_by("-id")[:limit]
+
+
 def query_int(params, name: str, default: int = 0) -> int:
     """An integer query parameter; junk means ``default`` (Go's Atoi) and values are kept within 64 bits."""
     try:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 
 from accounts.permissions import AdminAuth
 from config.api import PAGE_PARAMETERS, ApiError, ApiView, page_bounds
 from config.ratelimit import CriticalThrottle, GlobalApiThrottle
-from config.serializers import envelope_of, keyword_id
+from config.serializers import envelope_of, id_or_prefix_search
 from config.views import envelope
 from redeem import services
 from redeem.models import Redemption
@@ -75,11 +74,7 @@ class RedemptionSearchApi(ApiView):
     @extend_schema(parameters=[OpenApiParameter("keyword", str)], responses=_MANY)
     def get(self, request):
         """Codes whose id is ``keyword`` or whose name starts with it."""
-        keyword = request.query_params.get("keyword", "").strip()
-        query = Q(name__startswith=keyword)
-        if keyword_id(keyword) is not None:
-            query |= Q(pk=keyword_id(keyword))
-        found = Redemption.objects.filter(query).order_by("-id")[:100]
+        found = id_or_prefix_search(Redemption.objects.all(), request.query_params.get("keyword", ""), "name")
         return envelope(RedemptionSerializer(found, many=True).data)
 
 
