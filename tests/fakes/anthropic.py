@@ -12,6 +12,8 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 
+from tests.fakes.server import read_body
+
 
 @dataclass
 class Plan:
@@ -50,12 +52,7 @@ class FakeAnthropic:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         body = json.loads(raw) if raw else {}
         self.requests.append(Recorded(scope["path"], headers, body))

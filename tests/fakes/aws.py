@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
+from tests.fakes.server import read_body
+
 SECRETS = {"AKIDFAKE": "fake-secret-key"}
 
 
@@ -56,12 +58,7 @@ class FakeBedrock:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         raw_path = scope["raw_path"].decode()
         problem = signature_problem(scope["method"], raw_path, headers, raw)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from tests.fakes.server import read_body
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gemini"
 # https://ai.google.dev/api/caching#Schema
 SCHEMA_FIELDS = {
@@ -68,12 +70,7 @@ class FakeGemini:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
         body = json.loads(raw) if raw else {}

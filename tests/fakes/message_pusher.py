@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from tests.fakes.server import read_body
+
 
 @dataclass
 class FakeMessagePusher:
@@ -22,12 +24,7 @@ class FakeMessagePusher:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         body = json.loads(raw or b"{}")
         ok = not self.refuse and body.get("token") == self.token
         if ok:

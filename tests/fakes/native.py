@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.fakes.server import read_body
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
@@ -74,12 +76,7 @@ class RecordingFake:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         request = Received(
             scope["method"], scope["path"], scope.get("query_string", b"").decode(), headers, raw

@@ -15,6 +15,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.fakes.server import read_body
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ollama"
 ROLES = {"system", "user", "assistant", "tool"}
 OPTIONS = {"temperature", "top_p", "top_k", "num_predict", "stop", "seed", "num_ctx", "frequency_penalty",
@@ -65,12 +67,7 @@ class FakeOllama:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         body = json.loads(raw) if raw else {}
         self.received.append(Received(scope["path"], headers, body))

@@ -11,6 +11,8 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from tests.fakes.server import read_body
+
 
 @dataclass
 class Plan:
@@ -61,12 +63,7 @@ class FakeOpenAI:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         try:
             body = json.loads(raw) if raw else None

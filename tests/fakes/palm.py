@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.fakes.server import read_body
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "palm"
 PATH = "/v1beta2/models/chat-bison-001:generateMessage"
 FIELDS = {"prompt", "temperature", "candidateCount", "topP", "topK"}
@@ -45,12 +47,7 @@ class FakePalm:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         body = json.loads(raw) if raw else {}
         self.received.append(Received(scope["path"], headers, body))

@@ -11,6 +11,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from tests.fakes.server import read_body
+
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
 
 
@@ -58,12 +60,7 @@ class FakeReplicate:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = b""
-        while True:
-            message = await receive()
-            raw += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        raw = await read_body(receive)
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         path = scope["path"]
         if path.startswith("/files/"):  # delivery URLs are public
