@@ -30,15 +30,13 @@ class GatewayThread:
         return self
 
     def stop(self) -> None:
-        """Close this loop's pooled upstream client (only this one: other test servers keep theirs) and the
-        database connections its worker threads hold (PostgreSQL will not drop a database with open
-        sessions), then stop."""
+        """Close this loop's pooled upstream client and session (only this one: other test servers keep
+        theirs) and the database connections its worker threads hold (PostgreSQL will not drop a database
+        with open sessions), then stop."""
         from relay import http
 
         for loop in self._loops:
-            client = http._clients.pop(id(loop), None)
-            if client is not None:
-                asyncio.run_coroutine_threadsafe(client.aclose(), loop).result(timeout=10)
+            asyncio.run_coroutine_threadsafe(http.upstream_clients_close(), loop).result(timeout=10)
             _close_executor_connections(loop)
         self.server.stop()
 

@@ -42,6 +42,7 @@ class Recorded:
     chunks_sent: int = 0
     completed: bool = False
     disconnected: bool = False
+    peer: tuple | None = None  # the gateway's address and port: one port for requests on one connection
 
 
 @dataclass
@@ -69,7 +70,7 @@ class FakeOpenAI:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
-        record = Recorded(scope["method"], scope["path"], headers, body, raw)
+        record = Recorded(scope["method"], scope["path"], headers, body, raw, peer=scope.get("client"))
         self.requests.append(record)
         key = headers.get("authorization", "").removeprefix("Bearer ")
         plan = self.plans.get(key, Plan())

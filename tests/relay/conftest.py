@@ -253,9 +253,8 @@ def fresh_upstream_client(gateway_server, monkeypatch):
 
     from relay import http as relay_http
 
-    clients: dict = {}
-    monkeypatch.setattr(relay_http, "_clients", clients)
+    monkeypatch.setattr(relay_http, "_clients", {})
+    monkeypatch.setattr(relay_http, "_sessions", {})
     yield
     loop = gateway_server.server.servers[0].get_loop()
-    for client in list(clients.values()):
-        asyncio.run_coroutine_threadsafe(client.aclose(), loop).result(timeout=10)
+    asyncio.run_coroutine_threadsafe(relay_http.upstream_clients_close(), loop).result(timeout=10)
