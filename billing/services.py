@@ -2,8 +2,8 @@
 
 Every change is a single atomic ``UPDATE … SET quota = quota - n WHERE … AND quota >= n``: no row is read
 first and no lock is held across the upstream call, so concurrent requests on one key can neither overspend
-the reservation rules nor deadlock (PostgreSQL, MySQL or SQLite). With BATCH_UPDATE_ENABLED the settlement
-deltas (not the reservations, which guard the balance) are summed in memory and flushed periodically.
+the reservation rules nor deadlock (PostgreSQL, MySQL or SQLite). Settlements (not the reservations, which
+guard the balance) are summed in memory and written by one background thread: see billing.settlements.
 """
 
 from __future__ import annotations
@@ -12,17 +12,12 @@ import atexit
 import logging
 import math
 import threading
-import time
-from collections import defaultdict
 from dataclasses import dataclass
-
-from django.conf import settings
-from django.db.models import F
 
 from accounts.models import Token, TokenStatus, User
 from billing.quota_sql import row_add
+from billing.settlements import SettlementWriter
 from billing.usage import Charge, Reservation, Usage
-from channels_app.models import Channel
 from config import cache_versions
 from config.observability import relay_usage_record
 from config.options import option_bool
@@ -140,21 +135,18 @@ def quota_settle(
     system_prompt_reset: bool = False,
     content: str = "",
 ) -> None:
-    """Charge the real cost (reserved amount ± difference) once, and queue the consume log."""
+    """Charge the real cost (reserved amount ± difference) once, and queue the consume log.
+
+    No database work here: safe to call on the event loop. The settlement writer applies the sums.
+    """
     if reservation.settled:
         return
     reservation.settled = True
     relay_usage_record(
         charge.model_name, channel_id, usage.prompt_tokens, usage.completion_tokens, charge.quota
     )
-    delta = charge.quota - reservation.amount
-    if settings.BATCH_UPDATE_ENABLED:
-        _batch.add(reservation, charge.quota, delta, channel_id)  # its hold on the key ends at the flush
-    else:
-        try:
-            _apply_settlement(reservation, charge.quota, delta, channel_id)
-        finally:
-            _unhold(reservation)
+    # Written by the settlement writer (billing.settlements); the hold on the key ends once it is.
+    _settlements.add(reservation, charge.quota, charge.quota - reservation.amount, channel_id)
     if option_bool("LogConsumeEnabled"):
         consume_log_create(
             user_id=reservation.user_id,
@@ -178,112 +170,21 @@ def charge_description(charge: Charge) -> str:
     return f"倍率：{charge.model_ratio:.2f} × {charge.group_ratio:.2f} × {charge.completion_ratio:.2f}"
 
 
-def _apply_settlement(reservation: Reservation, quota: int, delta: int, channel_id: int) -> None:
-    row_add(User, reservation.user_id, {"quota": -delta, "used_quota": quota, "request_count": 1})
-    now = {"accessed_time": int(time.time())}
-    if reservation.token_unlimited:
-        # The original never counted usage on unlimited keys; we do, so their usage is visible.
-        row_add(Token, reservation.token_id, {"used_quota": quota}, sets=now)
-    else:
-        row_add(Token, reservation.token_id, {"remain_quota": -delta, "used_quota": delta}, sets=now)
-    if quota and channel_id:
-        row_add(Channel, channel_id, {"used_quota": quota})
-
-
-class _BatchedSettlements:
-    """Per-id sums of settlement deltas, flushed every BATCH_UPDATE_INTERVAL seconds and at exit."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._reset()
-        self._thread: threading.Thread | None = None
-
-    def _reset(self) -> None:
-        self.users: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # quota delta, used, requests
-        self.tokens: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # remain delta, used delta
-        self.channels: dict[int, int] = defaultdict(int)
-        self.holds: dict[int, int] = defaultdict(int)  # key holds released once the deltas are written
-
-    def add(self, reservation: Reservation, quota: int, delta: int, channel_id: int) -> None:
-        with self._lock:
-            user = self.users[reservation.user_id]
-            user[0] += delta
-            user[1] += quota
-            user[2] += 1
-            token = self.tokens[reservation.token_id]
-            token[0] += 0 if reservation.token_unlimited else delta
-            token[1] += quota if reservation.token_unlimited else delta
-            if quota and channel_id:
-                self.channels[channel_id] += quota
-            if reservation.amount > 0 and not reservation.token_unlimited:
-                self.holds[reservation.token_id] += 1
-        self._ensure_thread()
-
-    def flush(self) -> int:
-        with self._lock:
-            users, tokens, channels, holds = self.users, self.tokens, self.channels, self.holds
-            self._reset()
-        try:
-            return self._write(users, tokens, channels, holds)
-        except BaseException:
-            self._restore(users, tokens, channels, holds)  # what was not written goes out with the next flush
-            raise
-
-    def _write(self, users: dict, tokens: dict, channels: dict, holds: dict) -> int:
-        """Apply the sums, dropping each entry once its row is updated (so a failure leaves only the rest)."""
-        written = len(users) + len(tokens) + len(channels)
-        now = int(time.time())
-        for user_id, (delta, used, count) in list(users.items()):
-            User.objects.filter(pk=user_id).update(
-                quota=F("quota") - delta,
-                used_quota=F("used_quota") + used,
-                request_count=F("request_count") + count,
-            )
-            del users[user_id]
-        for token_id, (remain_delta, used) in list(tokens.items()):
-            Token.objects.filter(pk=token_id).update(
-                remain_quota=F("remain_quota") - remain_delta,
-                used_quota=F("used_quota") + used,
-                accessed_time=now,
-            )
-            del tokens[token_id]
-        for channel_id, used in list(channels.items()):
-            Channel.objects.filter(pk=channel_id).update(used_quota=F("used_quota") + used)
-            del channels[channel_id]
-        for token_id, count in holds.items():
-            _key_holds(token_id, -count)
-        holds.clear()
-        return written
-
-    def _restore(self, users: dict, tokens: dict, channels: dict, holds: dict) -> None:
-        with self._lock:
-            for user_id, values in users.items():
-                self.users[user_id] = [a + b for a, b in zip(self.users[user_id], values, strict=True)]
-            for token_id, values in tokens.items():
-                self.tokens[token_id] = [a + b for a, b in zip(self.tokens[token_id], values, strict=True)]
-            for channel_id, used in channels.items():
-                self.channels[channel_id] += used
-            for token_id, count in holds.items():
-                self.holds[token_id] += count
-
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._run, name="one-api-batch-flush", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            time.sleep(settings.BATCH_UPDATE_INTERVAL)
-            try:
-                self.flush()
-            except Exception:
-                logger.exception("flushing batched quota updates failed; will retry")
-
-
-_batch = _BatchedSettlements()
-atexit.register(lambda: _batch.flush())
+_settlements = SettlementWriter(release_holds=lambda token_id, count: _key_holds(token_id, -count))
+atexit.register(lambda: _settlements.flush())
 
 
 def quota_flush_batched() -> int:
-    """Write batched settlement deltas now; returns how many rows were touched."""
-    return _batch.flush()
+    """Write the pending settlement sums now; returns how many rows were touched."""
+    return _settlements.flush()
+
+
+def quota_settlements_wait(timeout: float = 10.0) -> bool:
+    """Wait until every settlement so far is in the database (not with BATCH_UPDATE_ENABLED: see
+    billing.settlements)."""
+    return _settlements.wait_written(timeout)
+
+
+def quota_writer_close_db() -> None:
+    """Close the settlement writer's database connection (it reopens on the next write)."""
+    _settlements.close_db()

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from billing.services import quota_settlements_wait
 from config.middleware import REQUEST_ID_HEADER, new_request_id
 from config.net import forwarded_client_ip
 from relay.errors import RelayError
@@ -60,7 +61,8 @@ View = Callable[[HttpIn], Awaitable[RelayResult]]
 
 
 class InFlight:
-    """Counts relay requests still running (answer or settlement), so shutdown and tests can wait for them."""
+    """Counts relay requests still running (answer or settlement), so shutdown and tests can wait for them;
+    idle also means their settlements are written (billing.settlements)."""
 
     count = 0
 
@@ -69,14 +71,15 @@ class InFlight:
         deadline = time.monotonic() + timeout
         while cls.count and time.monotonic() < deadline:
             await asyncio.sleep(0.005)
-        return cls.count == 0
+        left = max(deadline - time.monotonic(), 0.0)
+        return cls.count == 0 and await asyncio.to_thread(quota_settlements_wait, left)
 
     @classmethod
     def wait_idle_blocking(cls, timeout: float = 10.0) -> bool:
         deadline = time.monotonic() + timeout
         while cls.count and time.monotonic() < deadline:
             time.sleep(0.005)
-        return cls.count == 0
+        return cls.count == 0 and quota_settlements_wait(max(deadline - time.monotonic(), 0.0))
 
 
 def client_ip(scope: dict, headers: dict[str, str]) -> str:

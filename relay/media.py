@@ -27,10 +27,10 @@ from relay.services import (
     RelayResult,
     adaptor_for,
     choose_first,
-    in_thread,
     relay_with_failover,
     reserve,
     send_upstream,
+    settle_async,
     upstream_client,
 )
 
@@ -108,7 +108,7 @@ async def _priced_attempt(
     charge = Charge(upstream_model, quota, ratio_model, ratio_group, 1.0)
 
     async def settle() -> None:
-        await in_thread(quota_settle)(
+        quota_settle(
             reservation=reservation,
             charge=charge,
             usage=Usage(),
@@ -216,7 +216,7 @@ async def _transcription_attempt(
     quota = text_quota(usage, model_ratio=ratio_model, group_ratio=ratio_group, completion_ratio=1.0)
     charge = Charge(upstream_model, quota, ratio_model, ratio_group, 1.0)
     settle = partial(
-        in_thread(quota_settle),
+        settle_async,
         reservation=reservation,
         charge=charge,
         usage=usage,

@@ -15,7 +15,6 @@ from functools import partial
 
 import httpx
 import orjson
-from asgiref.sync import sync_to_async
 from django.db import InterfaceError, OperationalError, connections
 
 from billing.selectors import completion_ratio, group_ratio, model_ratio, pre_consumed_quota
@@ -46,10 +45,11 @@ SATURATED_MESSAGE = "当前分组上游负载已饱和，请稍后再试"
 
 
 def in_thread(fn):
-    """Run blocking (database) work off the event loop, in parallel with other requests.
+    """Run blocking (database) work off the event loop, on the loop's default executor.
 
     The worker threads keep their database connections between requests; one that broke (a database
-    restart) is closed so the thread's next call reconnects instead of failing forever.
+    restart) is closed so the thread's next call reconnects instead of failing forever. (A bare executor
+    call, not asgiref's ``sync_to_async``: that one inspects the function anew on every call, ~0.1 ms.)
     """
 
     def guarded(*args, **kwargs):
@@ -59,7 +59,16 @@ def in_thread(fn):
             connections.close_all()
             raise
 
-    return sync_to_async(guarded, thread_sensitive=False)
+    async def run(*args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(None, partial(guarded, *args, **kwargs))
+
+    return run
+
+
+async def settle_async(**settlement) -> None:
+    """``quota_settle`` where an awaitable is wanted (``RelayResult.after_send``): it only adds sums and queues
+    the log, so it runs on the loop."""
+    quota_settle(**settlement)
 
 
 @dataclass(slots=True)
@@ -355,7 +364,7 @@ async def _settle_text(
     usage: Usage,
 ) -> None:
     charge = text_charge(upstream_model, channel, reservation.group, usage)
-    await in_thread(quota_settle)(
+    quota_settle(
         reservation=reservation,
         charge=charge,
         usage=usage,

@@ -33,11 +33,13 @@ class GatewayThread:
         """Close this loop's pooled upstream client and session (only this one: other test servers keep
         theirs) and the database connections its worker threads hold (PostgreSQL will not drop a database
         with open sessions), then stop."""
+        from billing.services import quota_writer_close_db
         from relay import http
 
         for loop in self._loops:
             asyncio.run_coroutine_threadsafe(http.upstream_clients_close(), loop).result(timeout=10)
             _close_executor_connections(loop)
+        quota_writer_close_db()
         self.server.stop()
 
 

@@ -363,7 +363,7 @@ def test_batch_mode_with_an_unlimited_key(batched, channel):
     assert (token.remain_quota, token.used_quota) == (0, 10)
 
 
-def test_a_failed_flush_keeps_what_it_could_not_write(batched, channel, monkeypatch):
+def test_a_failed_flush_is_undone_whole_and_written_once_on_retry(batched, channel, monkeypatch):
     from django.db import OperationalError
     from django.db.backends import utils as db_utils
 
@@ -385,7 +385,10 @@ def test_a_failed_flush_keeps_what_it_could_not_write(batched, channel, monkeypa
     with pytest.raises(OperationalError):
         quota_flush_batched()
     assert failures
-    assert quota_flush_batched() == 1  # only the channel row was still owed
+    relay.refresh()  # the user and key updates before the failure were rolled back with it
+    assert (relay.user.quota, relay.user.used_quota, relay.user.request_count) == (START[0] - 3 * PRE, 0, 0)
+    assert quota_flush_batched() == 3  # everything still owed, once
+    assert quota_flush_batched() == 0
     relay.refresh()
     assert (relay.user.quota, relay.user.used_quota, relay.user.request_count) == (START[0] - 15, 15, 3)
     assert relay.token.remain_quota == START[1] - 15
