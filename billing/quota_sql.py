@@ -13,6 +13,8 @@ from __future__ import annotations
 from django.db import connections, router
 from django.db.models import Model
 
+from config.db_writes import serialized_writes
+
 _statements: dict[tuple, tuple[str, str]] = {}
 
 
@@ -54,6 +56,6 @@ def row_add(
     params = [*adds.values(), *sets.values(), pk]
     if at_least:
         params.append(at_least[1])
-    with connections[alias].cursor() as cursor:
+    with serialized_writes(alias), connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

@@ -6,6 +6,7 @@ static files served in-process. Lifespan shutdown flushes queued logs and batche
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -52,3 +53,14 @@ async def application(scope, receive, send) -> None:
 
 
 start_in_process_scheduler()
+
+
+def _freeze_startup_objects() -> None:
+    """What is loaded by now (Django, apps, settings, adaptors) lives as long as the process: move it out of
+    the garbage collector's reach. A full collection then scans only newer objects; before, each one
+    stopped the event loop for ~50 ms."""
+    gc.collect()
+    gc.freeze()
+
+
+_freeze_startup_objects()

@@ -137,7 +137,8 @@ def test_settlements_that_pile_up_during_a_write_go_out_in_one_transaction(warm,
         let_it_finish.set()
         assert InFlight.wait_idle_blocking()
     settlements = [u for u in recorder.of_kind("UPDATE") if ">=" not in u]
-    assert len(settlements) == 3 * 2  # the first request's, then the other N - 1 together
+    # one transaction (or two, if the first write began before the second request settled) for N requests
+    assert len(settlements) in (3, 3 * 2), settlements
     warm.refresh()
     assert (warm.user.request_count, warm.user.used_quota) == (3 + N, 5 * (3 + N))
 
