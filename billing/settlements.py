@@ -90,14 +90,14 @@ class SettlementWriter:
         if settings.BATCH_UPDATE_ENABLED:
             return True
         deadline = time.monotonic() + timeout
+        self._now.set()  # once: settlements added while waiting wake the writer themselves
+        self._wake.set()
         with self._written:
             while self.count + self._writing:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._now.set()
-                self._wake.set()
-                self._written.wait(min(left, 0.05))
+                self._written.wait(left)
         return True
 
     # --- writing ------------------------------------------------------------------------------------------
@@ -179,21 +179,33 @@ class SettlementWriter:
 
     def _run(self) -> None:
         idle_since = time.monotonic()
+        was_batched = False
+        next_batch = 0.0
         while True:
-            interval = settings.BATCH_UPDATE_INTERVAL if settings.BATCH_UPDATE_ENABLED else _IDLE_CLOSE_S
-            woken = self._wake.wait(interval)
+            timeout = max(next_batch - time.monotonic(), 0.0) if was_batched else _IDLE_CLOSE_S
+            woken = self._wake.wait(timeout)
             self._wake.clear()
             if self._close_db.is_set():
                 self._close_db.clear()
                 connections.close_all()
                 self._db_closed.set()
-            if not woken and settings.BATCH_UPDATE_ENABLED is False:
+            batched = settings.BATCH_UPDATE_ENABLED
+            if batched and not was_batched:  # a full interval from when batching began
+                next_batch = time.monotonic() + settings.BATCH_UPDATE_INTERVAL
+            was_batched = batched
+            if batched:
+                if time.monotonic() < next_batch:
+                    continue  # batch mode writes on its interval only (flush() writes on demand)
+                next_batch = time.monotonic() + settings.BATCH_UPDATE_INTERVAL
+            elif not woken:
                 if self.pending() == 0 and time.monotonic() - idle_since >= _IDLE_CLOSE_S:
                     connections.close_all()
                 continue
-            if woken and not settings.BATCH_UPDATE_ENABLED:
+            else:
                 self._now.wait(_GATHER_S)
                 self._now.clear()
+                if settings.BATCH_UPDATE_ENABLED:
+                    continue  # switched to batch mode meanwhile
             try:
                 if self.flush():
                     idle_since = time.monotonic()

@@ -54,9 +54,19 @@ async def stream_relay(
 ) -> AsyncIterator[bytes]:
     completed = False
     try:
-        async for data in adaptor.stream_events(response):
-            for payload in adaptor.parse_stream_event(data, state):
-                yield sse_event(payload)
+        async for batch in adaptor.stream_event_batches(response):
+            frames: list[bytes] = []
+            try:
+                for data in batch:
+                    frames.extend(sse_event(payload) for payload in adaptor.parse_stream_event(data, state))
+                    if state.error is not None or state.done:
+                        break
+            except Exception:
+                if frames:
+                    yield b"".join(frames)  # what was parsed before the failure is delivered (and billed)
+                raise
+            if frames:
+                yield frames[0] if len(frames) == 1 else b"".join(frames)
             if state.error is not None or state.done:
                 break
         if state.error is None and not (state.done or state.finished):

@@ -117,6 +117,12 @@ class Adaptor:
 
         return upstream_events(response)
 
+    async def stream_event_batches(self, response: httpx.Response) -> AsyncIterator[list[str]]:
+        """``stream_events`` grouped by what arrived together, each group relayed in one write. Default:
+        one event per group; the OpenAI reader groups by upstream read."""
+        async for data in self.stream_events(response):
+            yield [data]
+
     def parse_stream_event(self, data: str, state: StreamState) -> list[bytes]:
         """One upstream stream event's data → OpenAI chunk payloads to send (may be none)."""
         raise RelayError(500, f"{self.info.name}: cannot parse stream", code="bad_response")

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from httpx_sse import EventSource, SSEError
 
-from relay.providers.openai import sse_data
+from relay.providers.openai import sse_batches, sse_data
 
 STREAMS = [
     b'data: {"a":1}\n\ndata: {"b":2}\n\ndata: [DONE]\n\n',
@@ -74,3 +74,9 @@ def test_streams_reuse_the_upstream_connection(relay, fresh_upstream_client):
         assert list(stream)
     peers = [r.peer for r in relay.upstream.requests_for("reuse")]
     assert len(peers) == 3 and len(set(peers)) == 1, peers  # three streams, one upstream connection
+
+
+async def test_events_that_arrive_together_form_one_batch():
+    chunks = [b'data: {"a":1}\n\ndata: {"b":2}\n\ndata: {"c', b'":3}\n\n', b"data: [DONE]\n\n"]
+    batches = [batch async for batch in sse_batches(response(chunks))]
+    assert batches == [['{"a":1}', '{"b":2}'], ['{"c":3}'], ["[DONE]"]]
