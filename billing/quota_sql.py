@@ -18,7 +18,7 @@ from config.db_writes import serialized_writes
 _statements: dict[tuple, tuple[str, str]] = {}
 
 
-def _statement(
+def statement(
     model: type[Model], adds: tuple[str, ...], sets: tuple[str, ...], at_least: str
 ) -> tuple[str, str]:
     key = (model, adds, sets, at_least)
@@ -52,7 +52,7 @@ def row_add(
     Returns the number of rows changed: 0 when the row is missing or the ``at_least`` condition failed.
     """
     sets = sets or {}
-    alias, sql = _statement(model, tuple(adds), tuple(sets), at_least[0] if at_least else "")
+    alias, sql = statement(model, tuple(adds), tuple(sets), at_least[0] if at_least else "")
     params = [*adds.values(), *sets.values(), pk]
     if at_least:
         params.append(at_least[1])

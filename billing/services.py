@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from accounts.models import Token, TokenStatus, User
 from billing.quota_sql import row_add
+from billing.reserve_now import reserve_now
 from billing.settlements import SettlementWriter
 from billing.usage import Charge, Reservation, Usage
 from config import cache_versions
@@ -69,6 +70,26 @@ def quota_reserve(
             if not token_unlimited:
                 _token_refund(token_id, amount)
             raise QuotaRefused(403, "insufficient_user_quota", "user quota is not enough")
+    if amount > 0 and not token_unlimited:
+        _key_holds(token_id, +1)
+    return Reservation(user_id, username, token_id, token_name, token_unlimited, group, amount, request_id)
+
+
+def quota_reserve_now(
+    *,
+    user_id: int,
+    username: str,
+    token_id: int,
+    token_name: str,
+    token_unlimited: bool,
+    group: str,
+    amount: int,
+    request_id: str = "",
+) -> Reservation | None:
+    """``quota_reserve`` without waiting, on the calling (event loop) thread, when it can: SQLite with the
+    database free and enough quota. None: call ``quota_reserve`` in a worker thread (see billing.reserve_now)."""
+    if not reserve_now(user_id=user_id, token_id=token_id, token_unlimited=token_unlimited, amount=amount):
+        return None
     if amount > 0 and not token_unlimited:
         _key_holds(token_id, +1)
     return Reservation(user_id, username, token_id, token_name, token_unlimited, group, amount, request_id)

@@ -39,6 +39,17 @@ class Recorder:
 
         monkeypatch.setattr(db_utils.CursorWrapper, "execute", recording_execute)
         monkeypatch.setattr(db_utils.CursorWrapper, "executemany", recording_executemany)
+        # SQLite reservations run on the event loop's own connection (billing.reserve_now): trace it too.
+        from billing import reserve_now
+
+        open_connection = reserve_now._connection
+
+        def traced_connection(alias):
+            connection = open_connection(alias)
+            connection.set_trace_callback(recorder.add)
+            return connection
+
+        monkeypatch.setattr(reserve_now, "_connection", traced_connection)
 
     def add(self, sql: str) -> None:
         if self.on:
