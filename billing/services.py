@@ -47,52 +47,40 @@ def pre_consume_amount(*, prompt_tokens: int, max_tokens: int, ratio: float, bas
     return int((base + prompt_tokens + max_tokens) * ratio)
 
 
-def quota_reserve(
-    *,
-    user_id: int,
-    username: str,
-    token_id: int,
-    token_name: str,
-    token_unlimited: bool,
-    group: str,
-    amount: int,
-    request_id: str = "",
-) -> Reservation:
-    """Take ``amount`` from the key (if limited) and the user, atomically; raise QuotaRefused if short."""
-    if amount > 0 and not token_unlimited:
+def quota_reserve(wanted: Reservation) -> Reservation:
+    """Take ``wanted.amount`` from the key (if limited) and the user, atomically; raise QuotaRefused if short.
+    Returns ``wanted``, now held (settle or release it once)."""
+    amount, token_id = wanted.amount, wanted.token_id
+    if amount > 0 and not wanted.token_unlimited:
         take = {"remain_quota": -amount, "used_quota": amount}
         taken = row_add(Token, token_id, take, at_least=("remain_quota", amount))
         if not taken:
-            raise _token_refusal(token_id, token_name)
+            raise _token_refusal(token_id, wanted.token_name)
     if amount > 0:
-        taken = row_add(User, user_id, {"quota": -amount}, at_least=("quota", amount))
+        taken = row_add(User, wanted.user_id, {"quota": -amount}, at_least=("quota", amount))
         if not taken:
-            if not token_unlimited:
+            if not wanted.token_unlimited:
                 _token_refund(token_id, amount)
             raise QuotaRefused(403, "insufficient_user_quota", "user quota is not enough")
-    if amount > 0 and not token_unlimited:
-        _key_holds(token_id, +1)
-    return Reservation(user_id, username, token_id, token_name, token_unlimited, group, amount, request_id)
+    return _held(wanted)
 
 
-def quota_reserve_now(
-    *,
-    user_id: int,
-    username: str,
-    token_id: int,
-    token_name: str,
-    token_unlimited: bool,
-    group: str,
-    amount: int,
-    request_id: str = "",
-) -> Reservation | None:
+def quota_reserve_now(wanted: Reservation) -> Reservation | None:
     """``quota_reserve`` without waiting, on the calling (event loop) thread, when it can: SQLite with the
     database free and enough quota. None: call ``quota_reserve`` in a worker thread (see billing.reserve_now)."""
-    if not reserve_now(user_id=user_id, token_id=token_id, token_unlimited=token_unlimited, amount=amount):
-        return None
-    if amount > 0 and not token_unlimited:
-        _key_holds(token_id, +1)
-    return Reservation(user_id, username, token_id, token_name, token_unlimited, group, amount, request_id)
+    taken = reserve_now(
+        user_id=wanted.user_id,
+        token_id=wanted.token_id,
+        token_unlimited=wanted.token_unlimited,
+        amount=wanted.amount,
+    )
+    return _held(wanted) if taken else None
+
+
+def _held(reservation: Reservation) -> Reservation:
+    if reservation.amount > 0 and not reservation.token_unlimited:
+        _key_holds(reservation.token_id, +1)
+    return reservation
 
 
 # Reservations this process holds on each limited key. While a key has some, a balance of 0 is not

@@ -171,20 +171,20 @@ def prompt_tokens_for(req: RelayRequest, model: str) -> int:
 
 async def reserve(ctx: RelayContext, amount: int) -> Reservation:
     token = ctx.auth.token
-    fields = {
-        "user_id": token.user.id,
-        "username": token.user.username,
-        "token_id": token.id,
-        "token_name": token.name,
-        "token_unlimited": token.unlimited_quota,
-        "group": token.user.group,
-        "amount": amount,
-        "request_id": ctx.request_id,
-    }
-    reservation = quota_reserve_now(**fields)  # SQLite with the database free: no thread hand-off
+    wanted = Reservation(
+        user_id=token.user.id,
+        username=token.user.username,
+        token_id=token.id,
+        token_name=token.name,
+        token_unlimited=token.unlimited_quota,
+        group=token.user.group,
+        amount=amount,
+        request_id=ctx.request_id,
+    )
+    reservation = quota_reserve_now(wanted)  # SQLite with the database free: no thread hand-off
     if reservation is not None:
         return reservation
-    taking = asyncio.ensure_future(in_thread(quota_reserve)(**fields))
+    taking = asyncio.ensure_future(in_thread(quota_reserve)(wanted))
     try:
         return await asyncio.shield(taking)
     except QuotaRefused as refused:

@@ -11,6 +11,7 @@ from django.db import connection
 from accounts.models import Token, User
 from accounts.services import token_create, user_create
 from billing.services import quota_reserve_now
+from billing.usage import Reservation
 from config.db_writes import serialized_writes
 
 pytestmark = [
@@ -28,15 +29,8 @@ def key():
 
 
 def take(token: Token, amount: int):
-    return quota_reserve_now(
-        user_id=token.user_id,
-        username="reserver",
-        token_id=token.id,
-        token_name="k",
-        token_unlimited=token.unlimited_quota,
-        group="default",
-        amount=amount,
-    )
+    wanted = Reservation(token.user_id, "reserver", token.id, "k", token.unlimited_quota, "default", amount)
+    return quota_reserve_now(wanted)
 
 
 def balances(token: Token) -> tuple[int, int, int]:
