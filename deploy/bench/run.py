@@ -455,6 +455,17 @@ def run_gateway(
                     res["cpu_s_per_1000"] = meter.gw / res["requests"] * 1000
                 result["nonstream"][conns] = res
                 log(f"  2 workers non-stream c={conns}: {res['rps']:.0f} req/s p99 {res['p99_ms']:.1f} ms")
+            result["streams"] = {}
+            for chunks, conns in [(c, n) for c, n in plan.stream_sets if n == 128]:
+                with Meter(gateway, fake) as meter:
+                    res = streams(url, key, conns, plan.stream_s, chunks, None)
+                res["cpu"] = meter.split()
+                if res["streams"]:
+                    res["cpu_s_per_1000"] = meter.gw / res["streams"] * 1000
+                result["streams"][(chunks, conns)] = res
+                log(
+                    f"  2 workers stream {chunks}x5ms c={conns}: {res['rate']:.0f}/s ttfb p50 {res['ttfb_p50_ms']:.2f}"
+                )
         result["peak_rss_kib"] = memory_kib(gateway.pids(), "VmHWM")
         result["rss_end_kib"] = memory_kib(gateway.pids(), "VmRSS")
     finally:
@@ -529,6 +540,22 @@ def build_table(direct: dict, runs: dict, plan: Plan, meta: dict) -> str:
             "—",
             cells,
         )
+        for (chunks, conns), g in r.get("streams", {}).items():
+            d = direct["streams"][(chunks, conns)]
+            rel = g["rate"] / d["rate"] if d["rate"] else float("nan")
+            added = g["ttfb_p50_ms"] - d["ttfb_p50_ms"]
+            cells = [""] * len(servers)
+            cells[servers.index(s) if s in servers else 0] = (
+                f"+{fmt(added)} · {g['rate']:.0f}/s = {rel:.0%} {ok(rel >= 0.8)} · "
+                f"{g.get('cpu_s_per_1000', float('nan')):.2f}"
+            )
+            row(
+                f"{s} with 2 workers, stream {chunks}×5 ms c={conns}: added TTFB p50 ms · streams/s = % of "
+                "direct · CPU-s/1k streams",
+                "≥ 80%",
+                f"{d['rate']:.0f}/s",
+                cells,
+            )
     cells = []
     for r in one.values():
         cpu = r["nonstream"][32]["cpu_s_per_1000"]
