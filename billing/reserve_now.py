@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 
+from django.conf import settings
 from django.db import connections
 
 from accounts.models import Token, User
@@ -30,7 +31,7 @@ def _connection(alias: str) -> sqlite3.Connection | None:
     cached = getattr(_local, "connections", None)
     if cached is None:
         cached = _local.connections = {}
-    path = connections[alias].settings_dict["NAME"]
+    path = str(settings.DATABASES[alias]["NAME"])  # what Django connects to (tests swap in their database)
     found = cached.get(alias)
     if found is not None and found[0] == path:
         return found[1]
@@ -41,6 +42,16 @@ def _connection(alias: str) -> sqlite3.Connection | None:
     connection.execute("PRAGMA wal_autocheckpoint=0")
     cached[alias] = (path, connection)
     return connection
+
+
+_vendors: dict[str, bool] = {}
+
+
+def _is_sqlite(alias: str) -> bool:
+    found = _vendors.get(alias)
+    if found is None:
+        found = _vendors[alias] = connections[alias].vendor == "sqlite"
+    return found
 
 
 def _sql(model, adds: tuple[str, ...], at_least: str) -> tuple[str, str]:
@@ -55,7 +66,7 @@ def reserve_now(*, user_id: int, token_id: int, token_unlimited: bool, amount: i
         return True
     user_alias, user_sql = _sql(User, ("quota",), "quota")
     token_alias, token_sql = _sql(Token, ("remain_quota", "used_quota"), "remain_quota")
-    if user_alias != token_alias or connections[user_alias].vendor != "sqlite":
+    if user_alias != token_alias or not _is_sqlite(user_alias):
         return None
     lock = serialized_writes(user_alias)
     if not lock.acquire(blocking=False):

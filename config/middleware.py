@@ -13,11 +13,17 @@ from django.http import HttpResponse, HttpResponsePermanentRedirect
 REQUEST_ID_HEADER = "X-Oneapi-Request-Id"
 
 
+_stamp: tuple[int, str] = (0, "")  # (second, its yyyyMMddHHmmss): formatting a date per request cost ~10 µs
+
+
 def new_request_id() -> str:
     """Same shape as the original: yyyyMMddHHmmss + nanoseconds + 8 random digits."""
+    global _stamp
     now = time.time_ns()
-    stamp = datetime.fromtimestamp(now / 1e9).strftime("%Y%m%d%H%M%S")
-    return f"{stamp}{now % 1_000_000_000}{random.randint(0, 99_999_999):08d}"
+    second = now // 1_000_000_000
+    if _stamp[0] != second:
+        _stamp = (second, datetime.fromtimestamp(second).strftime("%Y%m%d%H%M%S"))
+    return f"{_stamp[1]}{now % 1_000_000_000}{random.randint(0, 99_999_999):08d}"
 
 
 class RequestIdMiddleware:
