@@ -7,7 +7,15 @@ import logging
 import time
 
 from relay.errors import RelayError
-from relay.http_io import InFlight, read_body, read_request, send_error, send_preflight, send_result
+from relay.http_io import (
+    InFlight,
+    read_body,
+    read_request,
+    send_error,
+    send_preflight,
+    send_result,
+    unless_hung_up,
+)
 from relay.urls import resolve
 
 logger = logging.getLogger(__name__)
@@ -63,20 +71,5 @@ async def _serve(scope: dict, receive, send) -> None:
 async def _run_view(view, request, kwargs: dict, receive):
     """Run the view while watching the connection. A client that hangs up first cancels the view, and with it
     the upstream call (its cleanup gives back the reserved quota); then the result is None."""
-    view_task = asyncio.ensure_future(view(request, **kwargs))
-    watch_task = asyncio.ensure_future(_disconnected(receive))
-    try:
-        await asyncio.wait((view_task, watch_task), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if not view_task.done():
-            view_task.cancel()
-        watch_task.cancel()
-    if view_task.cancelled() or not view_task.done():
-        await asyncio.gather(view_task, return_exceptions=True)  # let its cleanup finish
-        return None
-    return view_task.result()
-
-
-async def _disconnected(receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
+    result, _hung_up = await unless_hung_up(receive, view(request, **kwargs))
+    return result

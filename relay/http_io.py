@@ -14,6 +14,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 
@@ -58,6 +59,7 @@ class HttpIn:
 
 
 View = Callable[[HttpIn], Awaitable[RelayResult]]
+T = TypeVar("T")
 
 
 class InFlight:
@@ -176,20 +178,39 @@ async def _pump_stream(send, receive, result: RelayResult) -> None:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async def watch_disconnect() -> None:
+    try:
+        await unless_hung_up(receive, pump())
+    finally:
+        await stream.aclose()
+
+
+async def unless_hung_up(receive, awaitable: Awaitable[T]) -> tuple[T | None, bool]:
+    """Await ``awaitable`` in this task while a watcher listens for the client hanging up. If it hangs up
+    first, ``awaitable`` is cancelled where it waits (its cleanup runs, e.g. a refund) and this returns
+    ``(None, True)``; else ``(its result, False)``. One watcher task, not a task for each side."""
+    task = asyncio.current_task()
+    running = True
+    hung_up = False
+
+    async def watch() -> None:
+        nonlocal hung_up
         while (await receive())["type"] != "http.disconnect":
             pass
+        if running:  # only while ``awaitable`` waits: this task is suspended in it
+            hung_up = True
+            task.cancel()
 
-    pump_task = asyncio.ensure_future(pump())
-    watch_task = asyncio.ensure_future(watch_disconnect())
+    watcher = asyncio.get_running_loop().create_task(watch())
     try:
-        await asyncio.wait({pump_task, watch_task}, return_when=asyncio.FIRST_COMPLETED)
+        return await awaitable, False
+    except asyncio.CancelledError:
+        if not hung_up:
+            raise  # cancelled from outside (server shutdown): not ours to swallow
+        task.uncancel()
+        return None, True
     finally:
-        for task in (pump_task, watch_task):
-            if not task.done():
-                task.cancel()
-        await asyncio.gather(pump_task, watch_task, return_exceptions=True)
-        await stream.aclose()
+        running = False
+        watcher.cancel()
 
 
 async def send_error(send, request: HttpIn, error: RelayError) -> None:
