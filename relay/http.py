@@ -157,6 +157,29 @@ class UpstreamResponse(httpx.Response):
     def request(self, value: httpx.Request) -> None:
         self._request = value
 
+    @classmethod
+    def read_whole(
+        cls, status: int, headers: list[tuple[bytes, bytes]], body: bytes, sent: tuple
+    ) -> UpstreamResponse:
+        """A response whose body is already read. With nothing to decode it is set as is: passing it as
+        ``content=`` ran it through httpx's decoder pipeline (~40 µs a request) to get the same bytes."""
+        if any(name.lower() == b"content-encoding" for name, _ in headers):
+            return cls(status, headers=headers, content=body, sent=sent)  # httpx decodes it, as before
+        response = cls(status, headers=headers, stream=_READ, sent=sent)
+        response._content = body
+        response.is_stream_consumed = True
+        response.is_closed = True
+        return response
+
+
+class _AlreadyRead(httpx.AsyncByteStream):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        raise httpx.StreamConsumed()
+        yield b""  # an async generator
+
+
+_READ = _AlreadyRead()
+
 
 def _asks_encoding(headers: dict[str, str] | Iterable[tuple[str, str]]) -> bool:
     names = headers.keys() if isinstance(headers, dict) else (name for name, _ in headers)
@@ -211,7 +234,7 @@ async def upstream_send(
         answer.close()
         raise
     answer.release()
-    return UpstreamResponse(answer.status, headers=_answer_headers(answer, decode), content=body, sent=sent)
+    return UpstreamResponse.read_whole(answer.status, _answer_headers(answer, decode), body, sent)
 
 
 def _request_timeout(extension: dict | None) -> aiohttp.ClientTimeout | None:
