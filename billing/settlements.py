@@ -50,6 +50,7 @@ class SettlementWriter:
         self._db_closed = threading.Event()
         self._thread: threading.Thread | None = None
         self._writing = 0  # settlements taken by a flush that has not finished
+        self._batching = False  # whether the thread is waiting out a batch interval
         self._reset()
 
     def _reset(self) -> None:
@@ -76,8 +77,8 @@ class SettlementWriter:
                 self.holds[reservation.token_id] += 1
             self.count += 1
         self._ensure_thread()
-        if not settings.BATCH_UPDATE_ENABLED:
-            self._wake.set()
+        if not settings.BATCH_UPDATE_ENABLED or not self._batching:
+            self._wake.set()  # now, or (batch mode) so that the thread starts counting its interval
 
     def pending(self) -> int:
         """Settlements added but not yet written (including any being written now)."""
@@ -179,20 +180,21 @@ class SettlementWriter:
 
     def _run(self) -> None:
         idle_since = time.monotonic()
-        was_batched = False
         next_batch = 0.0
         while True:
-            timeout = max(next_batch - time.monotonic(), 0.0) if was_batched else _IDLE_CLOSE_S
+            batched = settings.BATCH_UPDATE_ENABLED
+            if batched and not self._batching:  # a full interval from when batching began
+                next_batch = time.monotonic() + settings.BATCH_UPDATE_INTERVAL
+            self._batching = batched
+            timeout = max(next_batch - time.monotonic(), 0.0) if batched else _IDLE_CLOSE_S
             woken = self._wake.wait(timeout)
             self._wake.clear()
             if self._close_db.is_set():
                 self._close_db.clear()
                 connections.close_all()
                 self._db_closed.set()
-            batched = settings.BATCH_UPDATE_ENABLED
-            if batched and not was_batched:  # a full interval from when batching began
-                next_batch = time.monotonic() + settings.BATCH_UPDATE_INTERVAL
-            was_batched = batched
+            if settings.BATCH_UPDATE_ENABLED != batched:
+                continue  # switched while waiting (tests): plan again
             if batched:
                 if time.monotonic() < next_batch:
                     continue  # batch mode writes on its interval only (flush() writes on demand)

@@ -339,6 +339,23 @@ def test_batch_mode_applies_the_same_totals(batched, channel):
     assert Log.objects.filter(type=LogType.CONSUME).count() == 4
 
 
+def test_batch_mode_writes_on_its_interval_without_being_asked(batched, channel, settings):
+    import time
+
+    relay = batched
+    settings.BATCH_UPDATE_INTERVAL = 1
+    relay.upstream.plan("bill", usage=usage(10, 3))
+    relay.chat()
+    relay.refresh()
+    assert relay.user.used_quota == 0  # waits for the interval
+    deadline = time.monotonic() + 5
+    while relay.user.used_quota == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        relay.refresh()
+    assert (relay.user.used_quota, relay.user.request_count) == (5, 1)
+    assert relay.balances() == (START[0] - 5, START[1] - 5)
+
+
 def test_batch_mode_refunds_failures_at_once(batched, channel):
     relay = batched
     relay.upstream.plan("bill", status=500)
