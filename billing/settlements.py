@@ -7,7 +7,7 @@ BATCH_UPDATE_ENABLED, every BATCH_UPDATE_INTERVAL seconds as the original does. 
 
 Why: settling in the request's own worker thread cost a thread hand-off and three autocommitted UPDATEs per
 request. Here a burst of N settlements on one key costs three UPDATEs in one transaction. Rows are updated
-in id order (users, keys, channels), so writers on several nodes cannot deadlock each other; reservations,
+in id order (keys, users, channels), so writers on several nodes cannot deadlock each other; reservations,
 which guard the balance, stay synchronous single UPDATEs on the request path.
 
 Exactly once: ``Reservation.settled`` is set before a settlement is added; a batch is written all or nothing,
@@ -132,10 +132,9 @@ class SettlementWriter:
         if not (users or tokens or channels):
             return 0
         now = int(time.time())
+        # Keys before users, each in id order: the order a reservation locks them in, so a reservation and
+        # a settlement batch (or two nodes' batches) never wait for each other in a circle.
         with serialized_writes(), transaction.atomic():
-            for user_id in sorted(users):
-                delta, used, requests = users[user_id]
-                row_add(User, user_id, {"quota": -delta, "used_quota": used, "request_count": requests})
             for token_id in sorted(tokens):
                 remain_delta, used = tokens[token_id]
                 row_add(
@@ -144,6 +143,9 @@ class SettlementWriter:
                     {"remain_quota": -remain_delta, "used_quota": used},
                     sets={"accessed_time": now},
                 )
+            for user_id in sorted(users):
+                delta, used, requests = users[user_id]
+                row_add(User, user_id, {"quota": -delta, "used_quota": used, "request_count": requests})
             for channel_id in sorted(channels):
                 row_add(Channel, channel_id, {"used_quota": channels[channel_id]})
         return len(users) + len(tokens) + len(channels)

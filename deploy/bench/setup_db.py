@@ -21,8 +21,8 @@ import django  # noqa: E402
 django.setup()
 
 from accounts.services import token_create, user_create  # noqa: E402
-from channels_app.models import Channel  # noqa: E402
-from channels_app.services import channel_save  # noqa: E402
+from channels_app.models import Channel, ChannelStatus  # noqa: E402
+from channels_app.services import channel_save, channel_status_set  # noqa: E402
 
 AMPLE = 10**15  # quota units: enough for any run, but still a *limited* key (the billing path is exercised)
 
@@ -30,6 +30,9 @@ AMPLE = 10**15  # quota units: enough for any run, but still a *limited* key (th
 def main() -> None:
     upstream = sys.argv[1]
     model = sys.argv[2] if len(sys.argv) > 2 else "gpt-4o-mini"
+    # A database kept between runs (--sql-dsn) still has earlier runs' channels, whose fakes are gone.
+    for stale in Channel.objects.filter(name__startswith="bench-fake-", status=ChannelStatus.ENABLED):
+        channel_status_set(stale, ChannelStatus.MANUALLY_DISABLED)
     suffix = secrets.token_hex(4)
     user = user_create(username=f"bench-{suffix}", password=secrets.token_urlsafe(16), quota=AMPLE)
     token = token_create(user=user, name=f"bench-{suffix}", remain_quota=AMPLE, unlimited_quota=False)
