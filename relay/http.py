@@ -28,7 +28,6 @@ from django.conf import settings
 _sessions: dict[int, tuple[asyncio.AbstractEventLoop, aiohttp.ClientSession]] = {}
 _clients: dict[int, httpx.AsyncClient] = {}
 _urls: dict[str, yarl.URL] = {}
-_SKIPPED_AUTO_HEADERS = frozenset({"User-Agent"})  # no "Python/aiohttp" agent unless the caller sets one
 MAX_CONNECTIONS = 2000
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~"  # everything a URL may hold; '%' so existing escapes stay
 KEEPALIVE_S = 60.0
@@ -53,7 +52,8 @@ def upstream_session() -> aiohttp.ClientSession:
             cookie_jar=aiohttp.DummyCookieJar(),
             proxy=settings.RELAY_PROXY or None,
             trust_env=False,
-            skip_auto_headers=_SKIPPED_AUTO_HEADERS,
+            # Some providers' firewalls refuse requests without an agent; an adaptor's own agent wins.
+            headers={"User-Agent": f"one-api/{settings.VERSION}"},
         )
         entry = _sessions[id(loop)] = (loop, session)
     return entry[1]

@@ -90,6 +90,7 @@ async def test_neither_path_keeps_upstream_cookies(pool):
             await close()
     assert len(server.heads) == 4
     assert all(b"cookie:" not in head.lower() for head in server.heads)
+    assert all(b"\r\nuser-agent: one-api/" in head.lower() for head in server.heads[::2])
 
 
 async def test_concurrent_requests_reuse_keep_alive_connections(pool):
