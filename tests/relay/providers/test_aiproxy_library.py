@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 
 import httpx
-import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
-from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers.aiproxy_library import AIProxyLibraryAdaptor
 from relay.providers.base import StreamState
 from relay.schemas import RelayRequest
 from tests.fakes.native import fixture as load
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 ANSWER = (
     "One API 支持 OpenAI、Azure、Anthropic 等多种渠道。\n\n参考文档：\n"
@@ -27,41 +25,17 @@ def fixture(name: str) -> bytes:
 
 
 def adaptor(**fields) -> AIProxyLibraryAdaptor:
-    snapshot = dict(
-        id=1,
-        type=21,
-        name="lib",
-        key="ak-library",
-        status=1,
-        base_url="",
-        weight=0,
-        priority=0,
-        models=(),
-        groups=(),
-        config={"library_id": "lib-42"},
-    )
-    snapshot.update(fields)
-    return AIProxyLibraryAdaptor(ChannelSnapshot(**snapshot), channel_type_info(21))
+    defaults = dict(name="lib", key="ak-library", config={"library_id": "lib-42"})
+    return adaptor_for(AIProxyLibraryAdaptor, 21, **{**defaults, **fields})
 
 
 def chat(**body) -> RelayRequest:
-    body = {
-        "model": "gpt-3.5-turbo",
-        "messages": [
-            {"role": "user", "content": "你好"},
-            {"role": "assistant", "content": "你好！"},
-            {"role": "user", "content": "支持哪些渠道？"},
-        ],
-        **body,
-    }
-    return RelayRequest(
-        mode="chat",
-        path="/v1/chat/completions",
-        model=body["model"],
-        raw=orjson.dumps(body),
-        body=body,
-        stream=bool(body.get("stream")),
-    )
+    messages = [
+        {"role": "user", "content": "你好"},
+        {"role": "assistant", "content": "你好！"},
+        {"role": "user", "content": "支持哪些渠道？"},
+    ]
+    return relay_request({"messages": messages, **body}, model="gpt-3.5-turbo", path="/v1/chat/completions")
 
 
 def test_the_last_message_is_the_query_against_the_channels_library():

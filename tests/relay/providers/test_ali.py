@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 
 import httpx
-import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
-from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers.ali import AliAdaptor, images
 from relay.providers.base import StreamState
 from relay.schemas import RelayRequest
 from tests.fakes.native import fixture as load
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 BASE = "https://dashscope.aliyuncs.com"
 
@@ -24,32 +22,11 @@ def fixture(name: str) -> bytes:
 
 
 def adaptor(**fields) -> AliAdaptor:
-    snapshot = dict(
-        id=1,
-        type=17,
-        name="qwen",
-        key="sk-ali-test",
-        status=1,
-        base_url="",
-        weight=0,
-        priority=0,
-        models=(),
-        groups=(),
-    )
-    snapshot.update(fields)
-    return AliAdaptor(ChannelSnapshot(**snapshot), channel_type_info(17))
+    return adaptor_for(AliAdaptor, 17, **{"name": "qwen", "key": "sk-ali-test", **fields})
 
 
 def request(body: dict, mode: str = "chat") -> RelayRequest:
-    body = {"model": "qwen-plus", **body}
-    return RelayRequest(
-        mode=mode,
-        path="/v1/x",
-        model=body["model"],
-        raw=orjson.dumps(body),
-        body=body,
-        stream=bool(body.get("stream")),
-    )
+    return relay_request(body, model="qwen-plus", mode=mode)
 
 
 def chat(**body) -> RelayRequest:

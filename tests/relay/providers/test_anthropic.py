@@ -6,15 +6,13 @@ import json
 from pathlib import Path
 
 import httpx
-import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
-from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers.anthropic import AnthropicAdaptor
 from relay.providers.base import StreamState
 from relay.schemas import RelayRequest
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "anthropic"
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
@@ -25,16 +23,13 @@ def fixture(name: str) -> bytes:
 
 
 def adaptor(**fields) -> AnthropicAdaptor:
-    snapshot = dict(id=1, type=14, name="claude", key="sk-ant-test", status=1, base_url="", weight=0,
-                    priority=0, models=(), groups=())  # fmt: skip
-    snapshot.update(fields)
-    return AnthropicAdaptor(ChannelSnapshot(**snapshot), channel_type_info(14))
+    return adaptor_for(AnthropicAdaptor, 14, **{"name": "claude", "key": "sk-ant-test", **fields})
 
 
 def chat(body: dict, headers: dict | None = None) -> RelayRequest:
-    body = {"model": "claude-3-5-haiku-20241022", **body}
-    return RelayRequest(mode="chat", path="/v1/chat/completions", model=body["model"], raw=orjson.dumps(body),
-                        body=body, stream=bool(body.get("stream")), headers=headers or {})  # fmt: skip
+    return relay_request(
+        body, model="claude-3-5-haiku-20241022", path="/v1/chat/completions", headers=headers
+    )
 
 
 def sent(req: RelayRequest, **fields) -> tuple[dict, dict, str]:

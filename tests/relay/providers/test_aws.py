@@ -6,17 +6,15 @@ import json
 from pathlib import Path
 
 import httpx
-import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
-from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers.aws import AwsAdaptor
 from relay.providers.aws.models import bedrock_model_id
 from relay.providers.base import StreamState
 from relay.schemas import RelayRequest
 from tests.fakes.aws import SECRETS, signature_problem
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "aws"
 KEY = f"AKIDFAKE|{SECRETS['AKIDFAKE']}|us-east-1"
@@ -27,16 +25,13 @@ def fixture(name: str) -> bytes:
 
 
 def adaptor(**fields) -> AwsAdaptor:
-    snapshot = dict(id=1, type=33, name="bedrock", key=KEY, status=1, base_url="", weight=0,
-                    priority=0, models=(), groups=())  # fmt: skip
-    snapshot.update(fields)
-    return AwsAdaptor(ChannelSnapshot(**snapshot), channel_type_info(33))
+    return adaptor_for(AwsAdaptor, 33, **{"name": "bedrock", "key": KEY, **fields})
 
 
 def chat(body: dict, headers: dict | None = None) -> RelayRequest:
-    body = {"model": "claude-3-5-sonnet-20240620", **body}
-    return RelayRequest(mode="chat", path="/v1/chat/completions", model=body["model"], raw=orjson.dumps(body),
-                        body=body, stream=bool(body.get("stream")), headers=headers or {})  # fmt: skip
+    return relay_request(
+        body, model="claude-3-5-sonnet-20240620", path="/v1/chat/completions", headers=headers
+    )
 
 
 async def replay(a: AwsAdaptor, raw: bytes, state: StreamState) -> list[dict]:

@@ -6,17 +6,15 @@ import json
 import time
 
 import httpx
-import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
-from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import baidu
 from relay.providers.baidu import BaiduAdaptor
 from relay.providers.base import StreamState
 from relay.schemas import RelayRequest
 from tests.fakes.native import fixture as load
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 KEY = "rQ8vT2nX5kL9mB3c|Zt7wY4pH1sD6fG8jK0aV3eN5uQ2xC9bM"
 TOKEN = "24.6c5e1ff107f0e8bcef8c46d3424a0e78.2592000.1485516651.282335-8574074"
@@ -36,32 +34,11 @@ def token_cache():
 
 
 def adaptor(**fields) -> BaiduAdaptor:
-    snapshot = dict(
-        id=1,
-        type=15,
-        name="ernie",
-        key=KEY,
-        status=1,
-        base_url="",
-        weight=0,
-        priority=0,
-        models=(),
-        groups=(),
-    )
-    snapshot.update(fields)
-    return BaiduAdaptor(ChannelSnapshot(**snapshot), channel_type_info(15))
+    return adaptor_for(BaiduAdaptor, 15, **{"name": "ernie", "key": KEY, **fields})
 
 
 def request(body: dict, mode: str = "chat") -> RelayRequest:
-    body = {"model": "ERNIE-3.5-8K", **body}
-    return RelayRequest(
-        mode=mode,
-        path="/v1/x",
-        model=body["model"],
-        raw=orjson.dumps(body),
-        body=body,
-        stream=bool(body.get("stream")),
-    )
+    return relay_request(body, model="ERNIE-3.5-8K", mode=mode)
 
 
 def chat(**body) -> RelayRequest:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 
-import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
 from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import adaptor_class
@@ -15,24 +13,21 @@ from relay.providers.base import StreamState
 from relay.providers.cloudflare import CloudflareAdaptor
 from relay.schemas import RelayRequest
 from tests.fakes.cloudflare import fixture
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 MODEL = "@cf/meta/llama-3.1-8b-instruct"
 
 
 def adaptor(**fields) -> CloudflareAdaptor:
-    snapshot = dict(id=7, type=37, name="cf", key="cf-token", status=1, base_url="", weight=0,
-                    priority=0, models=(), groups=(), config={"user_id": "acct123"})  # fmt: skip
-    snapshot.update(fields)
-    return CloudflareAdaptor(ChannelSnapshot(**snapshot), channel_type_info(37))
+    defaults = dict(id=7, name="cf", key="cf-token", config={"user_id": "acct123"})
+    return adaptor_for(CloudflareAdaptor, 37, **{**defaults, **fields})
 
 
 def request(mode: str = "chat", **body) -> RelayRequest:
     path = {"chat": "/v1/chat/completions", "embeddings": "/v1/embeddings"}.get(
         mode, "/v1/images/generations"
     )
-    body = {"model": MODEL, **body}
-    return RelayRequest(mode=mode, path=path, model=MODEL, raw=orjson.dumps(body), body=body,
-                        stream=bool(body.get("stream")))  # fmt: skip
+    return relay_request(body, model=MODEL, mode=mode, path=path)
 
 
 def test_the_registry_resolves_the_cloudflare_slug():

@@ -9,7 +9,6 @@ import httpx
 import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
 from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import adaptor_class
@@ -17,6 +16,7 @@ from relay.providers.base import StreamState
 from relay.providers.cohere import CohereAdaptor
 from relay.schemas import RelayRequest
 from tests.fakes.cohere import _check, fixture
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 WEATHER_CALL = {
     "id": "call_w",
@@ -30,16 +30,11 @@ WEATHER_TOOL = {"type": "function", "function": {"name": "weather", "description
 
 
 def adaptor(**fields) -> CohereAdaptor:
-    snapshot = dict(id=1, type=35, name="cohere", key="co-test", status=1, base_url="", weight=0,
-                    priority=0, models=(), groups=())  # fmt: skip
-    snapshot.update(fields)
-    return CohereAdaptor(ChannelSnapshot(**snapshot), channel_type_info(35))
+    return adaptor_for(CohereAdaptor, 35, **{"name": "cohere", "key": "co-test", **fields})
 
 
 def chat(body: dict, model: str = "command-r") -> RelayRequest:
-    body = {"model": model, **body}
-    return RelayRequest(mode="chat", path="/v1/chat/completions", model=model, raw=orjson.dumps(body),
-                        body=body, stream=bool(body.get("stream")))  # fmt: skip
+    return relay_request(body, model=model, path="/v1/chat/completions")
 
 
 def sent(req: RelayRequest, **fields) -> tuple[dict, dict, str]:

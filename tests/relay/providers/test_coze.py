@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 
 import httpx
-import orjson
 import pytest
 from httpx_sse import EventSource
 
-from channels_app.routing import ChannelSnapshot
 from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import adaptor_class
@@ -17,21 +15,18 @@ from relay.providers.base import StreamState
 from relay.providers.coze import CozeAdaptor
 from relay.schemas import RelayRequest
 from tests.fakes.coze import fixture
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 MODEL = "bot-7340123456789"
 
 
 def adaptor(**fields) -> CozeAdaptor:
-    snapshot = dict(id=1, type=34, name="coze", key="pat_test", status=1, base_url="", weight=0,
-                    priority=0, models=(), groups=(), config={"user_id": "u-42"})  # fmt: skip
-    snapshot.update(fields)
-    return CozeAdaptor(ChannelSnapshot(**snapshot), channel_type_info(34))
+    defaults = dict(name="coze", key="pat_test", config={"user_id": "u-42"})
+    return adaptor_for(CozeAdaptor, 34, **{**defaults, **fields})
 
 
 def chat(body: dict) -> RelayRequest:
-    body = {"model": MODEL, **body}
-    return RelayRequest(mode="chat", path="/v1/chat/completions", model=MODEL, raw=orjson.dumps(body),
-                        body=body, stream=bool(body.get("stream")))  # fmt: skip
+    return relay_request(body, model=MODEL, path="/v1/chat/completions")
 
 
 def replay(a: CozeAdaptor, raw: bytes, state: StreamState) -> list[dict]:

@@ -6,10 +6,8 @@ import asyncio
 import json
 
 import httpx
-import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
 from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import adaptor_class
@@ -17,19 +15,15 @@ from relay.providers.base import StreamState
 from relay.providers.deepl import DeepLAdaptor
 from relay.schemas import RelayRequest
 from tests.fakes.deepl import fixture
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 
 def adaptor(**fields) -> DeepLAdaptor:
-    snapshot = dict(id=1, type=38, name="deepl", key="0d1c-key:fx", status=1, base_url="", weight=0,
-                    priority=0, models=(), groups=())  # fmt: skip
-    snapshot.update(fields)
-    return DeepLAdaptor(ChannelSnapshot(**snapshot), channel_type_info(38))
+    return adaptor_for(DeepLAdaptor, 38, **{"name": "deepl", "key": "0d1c-key:fx", **fields})
 
 
 def chat(body: dict, model: str = "deepl-zh") -> RelayRequest:
-    body = {"model": model, **body}
-    return RelayRequest(mode="chat", path="/v1/chat/completions", model=model, raw=orjson.dumps(body),
-                        body=body, stream=bool(body.get("stream")))  # fmt: skip
+    return relay_request(body, model=model, path="/v1/chat/completions")
 
 
 MESSAGES = [

@@ -12,7 +12,6 @@ import pytest
 from django.test import override_settings
 from httpx_sse import EventSource
 
-from channels_app.routing import ChannelSnapshot
 from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import adaptor_class
@@ -20,21 +19,17 @@ from relay.providers.base import StreamState
 from relay.providers.gemini import GeminiAdaptor, clean_schema
 from relay.schemas import RelayRequest
 from tests.fakes.gemini import _check_schema, fixture
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
 def adaptor(**fields) -> GeminiAdaptor:
-    snapshot = dict(id=1, type=24, name="gemini", key="AIza-test", status=1, base_url="", weight=0,
-                    priority=0, models=(), groups=())  # fmt: skip
-    snapshot.update(fields)
-    return GeminiAdaptor(ChannelSnapshot(**snapshot), channel_type_info(24))
+    return adaptor_for(GeminiAdaptor, 24, **{"name": "gemini", "key": "AIza-test", **fields})
 
 
 def chat(body: dict, model: str = "gemini-2.0-flash") -> RelayRequest:
-    body = {"model": model, **body}
-    return RelayRequest(mode="chat", path="/v1/chat/completions", model=model, raw=orjson.dumps(body),
-                        body=body, stream=bool(body.get("stream")))  # fmt: skip
+    return relay_request(body, model=model, path="/v1/chat/completions")
 
 
 def sent(req: RelayRequest, **fields) -> tuple[dict, dict, str]:

@@ -9,7 +9,6 @@ import httpx
 import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
 from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import adaptor_class
@@ -17,21 +16,17 @@ from relay.providers.base import StreamState
 from relay.providers.ollama import OllamaAdaptor
 from relay.schemas import RelayRequest
 from tests.fakes.ollama import fixture
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 
 
 def adaptor(**fields) -> OllamaAdaptor:
-    snapshot = dict(id=1, type=30, name="ollama", key="", status=1, base_url="", weight=0,
-                    priority=0, models=(), groups=())  # fmt: skip
-    snapshot.update(fields)
-    return OllamaAdaptor(ChannelSnapshot(**snapshot), channel_type_info(30))
+    return adaptor_for(OllamaAdaptor, 30, **{"name": "ollama", "key": "", **fields})
 
 
 def chat(body: dict, model: str = "llama3.2") -> RelayRequest:
-    body = {"model": model, **body}
-    return RelayRequest(mode="chat", path="/v1/chat/completions", model=model, raw=orjson.dumps(body),
-                        body=body, stream=bool(body.get("stream")))  # fmt: skip
+    return relay_request(body, model=model, path="/v1/chat/completions")
 
 
 def sent(req: RelayRequest, **fields) -> tuple[dict, dict, str]:

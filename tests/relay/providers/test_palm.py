@@ -6,10 +6,8 @@ import asyncio
 import json
 
 import httpx
-import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
 from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import adaptor_class
@@ -17,19 +15,15 @@ from relay.providers.base import StreamState
 from relay.providers.palm import PalmAdaptor
 from relay.schemas import RelayRequest
 from tests.fakes.palm import _check, fixture
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 
 def adaptor(**fields) -> PalmAdaptor:
-    snapshot = dict(id=1, type=11, name="palm", key="AIza-palm", status=1, base_url="", weight=0,
-                    priority=0, models=(), groups=())  # fmt: skip
-    snapshot.update(fields)
-    return PalmAdaptor(ChannelSnapshot(**snapshot), channel_type_info(11))
+    return adaptor_for(PalmAdaptor, 11, **{"name": "palm", "key": "AIza-palm", **fields})
 
 
 def chat(body: dict) -> RelayRequest:
-    body = {"model": "PaLM-2", **body}
-    return RelayRequest(mode="chat", path="/v1/chat/completions", model="PaLM-2", raw=orjson.dumps(body),
-                        body=body, stream=bool(body.get("stream")))  # fmt: skip
+    return relay_request(body, model="PaLM-2", path="/v1/chat/completions")
 
 
 def test_the_registry_resolves_the_palm_slug():

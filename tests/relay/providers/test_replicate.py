@@ -10,13 +10,12 @@ import httpx
 import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
-from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import replicate
 from relay.providers.base import StreamState
 from relay.providers.replicate import ReplicateAdaptor
 from relay.schemas import RelayRequest
+from tests.relay.providers.builders import adaptor_for
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "replicate"
 LLAMA = "meta/meta-llama-3-8b-instruct"
@@ -27,10 +26,7 @@ def fixture(name: str) -> bytes:
 
 
 def adaptor(**fields) -> ReplicateAdaptor:
-    snapshot = dict(id=1, type=46, name="replicate", key="r8_test", status=1, base_url="", weight=0, priority=0,
-                    models=(), groups=())  # fmt: skip
-    snapshot.update(fields)
-    return ReplicateAdaptor(ChannelSnapshot(**snapshot), channel_type_info(46))
+    return adaptor_for(ReplicateAdaptor, 46, **{"name": "replicate", "key": "r8_test", **fields})
 
 
 def request(body: dict, mode: str = "chat") -> RelayRequest:

@@ -6,11 +6,8 @@ import json
 import re
 
 import httpx
-import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
-from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import tencent
 from relay.providers.base import StreamState
@@ -18,6 +15,7 @@ from relay.providers.tencent import TencentAdaptor
 from relay.schemas import RelayRequest
 from tests.fakes.native import fixture as load
 from tests.fakes.tencent import expected_signature
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 SECRET_ID, SECRET_KEY = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"
 KEY = f"1300000000|{SECRET_ID}|{SECRET_KEY}"
@@ -28,32 +26,11 @@ def fixture(name: str) -> bytes:
 
 
 def adaptor(**fields) -> TencentAdaptor:
-    snapshot = dict(
-        id=1,
-        type=23,
-        name="hunyuan",
-        key=KEY,
-        status=1,
-        base_url="",
-        weight=0,
-        priority=0,
-        models=(),
-        groups=(),
-    )
-    snapshot.update(fields)
-    return TencentAdaptor(ChannelSnapshot(**snapshot), channel_type_info(23))
+    return adaptor_for(TencentAdaptor, 23, **{"name": "hunyuan", "key": KEY, **fields})
 
 
 def request(body: dict, mode: str = "chat") -> RelayRequest:
-    body = {"model": "hunyuan-turbo", **body}
-    return RelayRequest(
-        mode=mode,
-        path="/v1/x",
-        model=body["model"],
-        raw=orjson.dumps(body),
-        body=body,
-        stream=bool(body.get("stream")),
-    )
+    return relay_request(body, model="hunyuan-turbo", mode=mode)
 
 
 def chat(**body) -> RelayRequest:

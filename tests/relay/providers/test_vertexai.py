@@ -11,14 +11,13 @@ import jwt
 import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
-from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import vertexai
 from relay.providers.base import StreamState
 from relay.providers.vertexai import VertexAIAdaptor, vertex_claude_name
 from relay.schemas import RelayRequest
 from tests.fakes.vertexai import _KEY, CLIENT_EMAIL, service_account
+from tests.relay.providers.builders import adaptor_for
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "vertexai"
 CONFIG = {
@@ -40,10 +39,7 @@ def fixture(name: str) -> bytes:
 
 
 def adaptor(token: str = "ya29.test", **fields) -> VertexAIAdaptor:
-    snapshot = dict(id=1, type=42, name="vertex", key="", status=1, base_url="", weight=0, priority=0,
-                    models=(), groups=(), config=CONFIG)  # fmt: skip
-    snapshot.update(fields)
-    a = VertexAIAdaptor(ChannelSnapshot(**snapshot), channel_type_info(42))
+    a = adaptor_for(VertexAIAdaptor, 42, **{"name": "vertex", "key": "", "config": CONFIG, **fields})
     a.access_token = token
     return a
 

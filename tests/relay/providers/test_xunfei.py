@@ -7,17 +7,15 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
-from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import xunfei
 from relay.providers.base import StreamState
 from relay.providers.xunfei import XunfeiAdaptor
 from relay.schemas import RelayRequest
 from tests.fakes.native import fixture as load
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 APP_ID, SECRET, API_KEY = "4c8a9e1f", "ZmQ3NGU5YzA0ZGNkYjE4OWFmMTU2NjU3", "9b1e7d3c5a2f4e6b8d0c1a3e5f7b9d2c"
 KEY = f"{APP_ID}|{SECRET}|{API_KEY}"
@@ -28,32 +26,12 @@ def fixture(name: str) -> bytes:
 
 
 def adaptor(**fields) -> XunfeiAdaptor:
-    snapshot = dict(
-        id=1,
-        type=18,
-        name="spark",
-        key=KEY,
-        status=1,
-        base_url="",
-        weight=0,
-        priority=0,
-        models=(),
-        groups=(),
-    )
-    snapshot.update(fields)
-    return XunfeiAdaptor(ChannelSnapshot(**snapshot), channel_type_info(18))
+    return adaptor_for(XunfeiAdaptor, 18, **{"name": "spark", "key": KEY, **fields})
 
 
 def chat(**body) -> RelayRequest:
-    body = {"model": "Spark-Max", "messages": [{"role": "user", "content": "你好"}], **body}
-    return RelayRequest(
-        mode="chat",
-        path="/v1/chat/completions",
-        model=body["model"],
-        raw=orjson.dumps(body),
-        body=body,
-        stream=bool(body.get("stream")),
-    )
+    body = {"messages": [{"role": "user", "content": "你好"}], **body}
+    return relay_request(body, model="Spark-Max", path="/v1/chat/completions")
 
 
 def frames_body(name: str) -> bytes:

@@ -10,14 +10,13 @@ import jwt
 import orjson
 import pytest
 
-from channels_app.routing import ChannelSnapshot
-from relay.channel_types import channel_type_info
 from relay.errors import RelayError
 from relay.providers import zhipu
 from relay.providers.base import StreamState
 from relay.providers.zhipu import ZhipuAdaptor
 from relay.schemas import RelayRequest
 from tests.fakes.native import fixture as load
+from tests.relay.providers.builders import adaptor_for, relay_request
 
 KEY = "3f1c2a9b7e5d4c3b.Fq8kZr2LmXw9TbNp"  # id.secret, a realistic 16-byte secret
 
@@ -27,28 +26,16 @@ def fixture(name: str) -> bytes:
 
 
 def adaptor(**fields) -> ZhipuAdaptor:
-    snapshot = dict(
-        id=1, type=16, name="glm", key=KEY, status=1, base_url="", weight=0, priority=0, models=(), groups=()
-    )
-    snapshot.update(fields)
-    return ZhipuAdaptor(ChannelSnapshot(**snapshot), channel_type_info(16))
+    return adaptor_for(ZhipuAdaptor, 16, **{"name": "glm", "key": KEY, **fields})
 
 
 def request(body: dict, mode: str = "chat") -> RelayRequest:
-    body = {"model": "glm-4-flash", **body}
     path = {
         "chat": "/v1/chat/completions",
         "embeddings": "/v1/embeddings",
         "images": "/v1/images/generations",
     }
-    return RelayRequest(
-        mode=mode,
-        path=path.get(mode, "/v1/x"),
-        model=body["model"],
-        raw=orjson.dumps(body),
-        body=body,
-        stream=bool(body.get("stream")),
-    )
+    return relay_request(body, model="glm-4-flash", mode=mode, path=path.get(mode, "/v1/x"))
 
 
 def chat(**body) -> RelayRequest:
