@@ -12,7 +12,7 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 
-from tests.fakes.server import read_body
+from tests.fakes.server import Received, receive_request, send_answer
 
 
 @dataclass
@@ -30,16 +30,9 @@ class Plan:
 
 
 @dataclass
-class Recorded:
-    path: str
-    headers: dict[str, str]
-    body: dict
-
-
-@dataclass
 class FakeAnthropic:
     plans: dict[str, Plan] = field(default_factory=dict)
-    requests: list[Recorded] = field(default_factory=list)
+    requests: list[Received] = field(default_factory=list)
 
     def plan(self, key: str, **kwargs) -> Plan:
         self.plans[key] = Plan(**kwargs)
@@ -52,10 +45,9 @@ class FakeAnthropic:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = await read_body(receive)
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        body = json.loads(raw) if raw else {}
-        self.requests.append(Recorded(scope["path"], headers, body))
+        request = await receive_request(scope, receive)
+        self.requests.append(request)
+        headers, body = request.headers, request.body
         plan = self.plans.get(headers.get("x-api-key", ""))
         if scope["path"] != "/v1/messages" or scope["method"] != "POST":
             return await _send(send, 404, _error("not_found_error", f"Not found: {scope['path']}"))
@@ -158,6 +150,4 @@ async def claude_stream(send, plan: Plan, body: dict) -> None:
 
 
 async def _send(send, status: int, payload: dict) -> None:
-    headers = [(b"content-type", b"application/json"), (b"request-id", b"req_fake")]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
+    await send_answer(send, status, payload, headers={"request-id": "req_fake"})

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
-from tests.fakes.server import read_body
+from tests.fakes.server import read_body, send_answer
 
 SECRETS = {"AKIDFAKE": "fake-secret-key"}
 
@@ -208,8 +208,5 @@ async def _stream(send, plan: Plan, model_id: str, body: dict) -> None:
 
 
 async def _json(send, status: int, payload: dict, error_type: str = "") -> None:
-    headers = [(b"content-type", b"application/json")]
-    if error_type:
-        headers.append((b"x-amzn-errortype", f"{error_type}:http://internal.amazon.com/coral/".encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
+    headers = {"x-amzn-errortype": f"{error_type}:http://internal.amazon.com/coral/"} if error_type else None
+    await send_answer(send, status, payload, headers=headers)

@@ -9,6 +9,8 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 
+from tests.fakes.server import send_answer
+
 
 @dataclass
 class Route:
@@ -39,11 +41,4 @@ class FakeBilling:
         route = self.routes.get(scope["path"], Route(status=404, body=b'{"error": "no such route"}'))
         if route.delay:
             await asyncio.sleep(route.delay)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": route.status,
-                "headers": [(b"content-type", route.content_type.encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": route.body})
+        await send_answer(send, route.status, route.body, route.content_type)

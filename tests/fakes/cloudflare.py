@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fakes.openai import FakeOpenAI, _send
+from tests.fakes.openai import FakeOpenAI
+from tests.fakes.server import send_answer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cloudflare"
 GATEWAY_PREFIX = "/v1/acct-gw/my-gateway/workers-ai/v1/"  # what an AI Gateway base URL leads to
@@ -38,10 +39,10 @@ class FakeCloudflare(FakeOpenAI):
         token = headers.get("authorization", "").removeprefix("Bearer ")
         account = self.accounts.get(token)
         if account is None:
-            return await _send(send, 401, fixture("error_401.json"))
+            return await send_answer(send, 401, fixture("error_401.json"))
         if not scope["path"].startswith((f"/client/v4/accounts/{account}/ai/v1/", GATEWAY_PREFIX)):
-            return await _send(send, 404, fixture("error_404_account.json"))
+            return await send_answer(send, 404, fixture("error_404_account.json"))
         if token in self.envelope_errors:
             status, body = self.envelope_errors[token]
-            return await _send(send, status, body)
+            return await send_answer(send, status, body)
         await super().__call__(scope, receive, send)

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fakes.server import read_body
+from tests.fakes.server import RecordingUpstream, send_answer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cohere"
 ROLES = {"USER", "CHATBOT", "SYSTEM", "TOOL"}
@@ -38,16 +38,8 @@ class Plan:
 
 
 @dataclass
-class Received:
-    path: str
-    headers: dict
-    body: dict
-
-
-@dataclass
-class FakeCohere:
+class FakeCohere(RecordingUpstream):
     plans: dict[str, Plan] = field(default_factory=dict)
-    received: list[Received] = field(default_factory=list)
 
     def plan(self, key: str, **kwargs) -> Plan:
         self.plans[key] = Plan(**kwargs)
@@ -57,36 +49,31 @@ class FakeCohere:
         self.plans.clear()
         self.received.clear()
 
-    def last(self) -> Received:
-        return self.received[-1]
-
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = await read_body(receive)
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        body = json.loads(raw) if raw else {}
-        self.received.append(Received(scope["path"], headers, body))
+        request = await self.record(scope, receive)
+        headers, body = request.headers, request.body
         key = headers.get("authorization", "").removeprefix("Bearer ")
         plan = self.plans.get(key)
         if plan is None:
-            return await _send(send, 401, fixture("error_401.json"))
+            return await send_answer(send, 401, fixture("error_401.json"))
         if plan.status != 200:
-            return await _send(send, plan.status, plan.error or b'{"message": "fake error"}')
+            return await send_answer(send, plan.status, plan.error or b'{"message": "fake error"}')
         if scope["path"] == "/v1/embed":
             if not body.get("texts") or not body.get("input_type"):
-                return await _send(send, 400, b'{"message": "texts and input_type are required"}')
+                return await send_answer(send, 400, b'{"message": "texts and input_type are required"}')
             vectors = [[0.5, float(i)] for i in range(len(body["texts"]))]
             meta = {"billed_units": {"input_tokens": plan.billed[0]}}
             answer = {"id": "e1", "texts": body["texts"], "embeddings": vectors, "meta": meta}
-            return await _send(send, 200, json.dumps(answer).encode())
+            return await send_answer(send, 200, answer)
         if scope["path"] != "/v1/chat":
-            return await _send(send, 404, b'{"message": "404 page not found"}')
+            return await send_answer(send, 404, b'{"message": "404 page not found"}')
         if problem := _check(body):
-            return await _send(send, 400, json.dumps({"message": problem}).encode())
+            return await send_answer(send, 400, {"message": problem})
         if body.get("stream"):
             return await _stream(send, plan)
-        return await _send(send, 200, json.dumps(_response(plan, plan.text)).encode())
+        return await send_answer(send, 200, _response(plan, plan.text))
 
 
 def _check(body: dict) -> str:
@@ -155,10 +142,3 @@ async def _stream(send, plan: Plan) -> None:
         )
         await asyncio.sleep(0)
     await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-async def _send(send, status: int, body: bytes) -> None:
-    await send(
-        {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fakes.server import read_body
+from tests.fakes.server import RecordingUpstream, send_answer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "coze"
 
@@ -23,50 +23,39 @@ def fixture(name: str) -> bytes:
 
 
 @dataclass
-class Received:
-    path: str
-    headers: dict
-    body: dict
-
-
-@dataclass
-class FakeCoze:
+class FakeCoze(RecordingUpstream):
     bots: dict[tuple[str, str], str] = field(default_factory=dict)
     stream_error: dict[tuple[str, str], int] = field(default_factory=dict)  # error code after the first piece
-    received: list[Received] = field(default_factory=list)
 
     def reset(self) -> None:
         self.bots.clear()
         self.stream_error.clear()
         self.received.clear()
 
-    def last(self) -> Received:
-        return self.received[-1]
-
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = await read_body(receive)
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        body = json.loads(raw) if raw else {}
-        self.received.append(Received(scope["path"], headers, body))
+        request = await self.record(scope, receive)
+        headers, body = request.headers, request.body
         token = headers.get("authorization", "").removeprefix("Bearer ")
         if scope["path"] != "/open_api/v2/chat":
-            return await _send(send, 404, {"code": 404, "msg": "not found"})
+            return await send_answer(send, 404, {"code": 404, "msg": "not found"})
         if not any(t == token for t, _ in self.bots):
-            return await _send(send, 200, json.loads(fixture("error_4100.json")))
+            return await send_answer(send, 200, json.loads(fixture("error_4100.json")))
         if problem := _check(body):
-            return await _send(send, 200, {"code": 4000, "msg": f"invalid parameter: {problem}"})
+            return await send_answer(send, 200, {"code": 4000, "msg": f"invalid parameter: {problem}"})
         answer = self.bots.get((token, body["bot_id"]))
         if answer is None:
-            return await _send(send, 200, {"code": 4200, "msg": f"bot {body['bot_id']} not found"})
+            return await send_answer(send, 200, {"code": 4200, "msg": f"bot {body['bot_id']} not found"})
         if body.get("stream"):
             return await _stream(send, answer, self.stream_error.get((token, body["bot_id"])))
         messages = [
             {"role": "assistant", "type": "answer", "content": answer, "content_type": "text"},
             {"role": "assistant", "type": "follow_up", "content": "Anything else?", "content_type": "text"},
         ]
-        await _send(send, 200, {"messages": messages, "conversation_id": "c-1", "code": 0, "msg": "success"})
+        await send_answer(
+            send, 200, {"messages": messages, "conversation_id": "c-1", "code": 0, "msg": "success"}
+        )
 
 
 def _check(body: dict) -> str:
@@ -103,10 +92,3 @@ async def _stream(send, answer: str, error_code: int | None) -> None:
         await send({"type": "http.response.body", "body": frame, "more_body": True})
         await asyncio.sleep(0)
     await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-async def _send(send, status: int, payload: dict) -> None:
-    await send(
-        {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
-    )
-    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})

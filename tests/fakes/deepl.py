@@ -8,11 +8,10 @@ wrong one gets DeepL's 403 "Wrong endpoint"), ``POST /v2/translate`` with ``text
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fakes.server import read_body
+from tests.fakes.server import RecordingUpstream, send_answer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "deepl"
 TARGETS = {"ZH", "ZH-HANS", "ZH-HANT", "EN", "EN-US", "EN-GB", "JA", "DE", "FR", "ES"}
@@ -25,17 +24,9 @@ def fixture(name: str) -> bytes:
 
 
 @dataclass
-class Received:
-    path: str
-    headers: dict
-    body: dict
-
-
-@dataclass
-class FakeDeepL:
+class FakeDeepL(RecordingUpstream):
     host: str = "free"  # "free" serves :fx keys, "pro" the others
     quota_left: dict[str, int] = field(default_factory=dict)  # key → characters left
-    received: list[Received] = field(default_factory=list)
     status_override: dict[str, int] = field(default_factory=dict)
 
     def reset(self) -> None:
@@ -43,45 +34,33 @@ class FakeDeepL:
         self.received.clear()
         self.status_override.clear()
 
-    def last(self) -> Received:
-        return self.received[-1]
-
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = await read_body(receive)
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        body = json.loads(raw) if raw else {}
-        self.received.append(Received(scope["path"], headers, body))
+        request = await self.record(scope, receive)
+        headers, body = request.headers, request.body
         key = headers.get("authorization", "").removeprefix("DeepL-Auth-Key ")
         if key not in self.quota_left:
-            return await _send(send, 403, b'{"message": "Authorization failure, check auth_key"}')
+            return await send_answer(send, 403, b'{"message": "Authorization failure, check auth_key"}')
         if key.endswith(":fx") != (self.host == "free"):
-            return await _send(send, 403, fixture("error_403.json"))
+            return await send_answer(send, 403, fixture("error_403.json"))
         if key in self.status_override:
-            return await _send(
+            return await send_answer(
                 send, self.status_override[key], fixture(f"error_{self.status_override[key]}.json")
             )
         if scope["path"] != "/v2/translate" or scope["method"] != "POST":
-            return await _send(send, 404, b'{"message": "Not found"}')
+            return await send_answer(send, 404, b'{"message": "Not found"}')
         texts, target = body.get("text"), str(body.get("target_lang", ""))
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
-            return await _send(send, 400, b'{"message": "Parameter \'text\' not specified."}')
+            return await send_answer(send, 400, b'{"message": "Parameter \'text\' not specified."}')
         if target.upper() not in TARGETS:
-            return await _send(send, 400, fixture("error_400.json"))
+            return await send_answer(send, 400, fixture("error_400.json"))
         chars = sum(len(t) for t in texts)
         if chars > self.quota_left[key]:
-            return await _send(send, 456, fixture("error_456.json"))
+            return await send_answer(send, 456, fixture("error_456.json"))
         self.quota_left[key] -= chars
         translations = [
             {"detected_source_language": "EN", "text": CANNED.get(target, {}).get(t, f"[{target}] {t}")}
             for t in texts
         ]
-        await _send(send, 200, json.dumps({"translations": translations}).encode())
-
-
-async def _send(send, status: int, body: bytes) -> None:
-    await send(
-        {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
-    )
-    await send({"type": "http.response.body", "body": body})
+        await send_answer(send, 200, {"translations": translations})

@@ -12,9 +12,8 @@ import asyncio
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qs
 
-from tests.fakes.server import read_body
+from tests.fakes.server import RecordingUpstream, send_answer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gemini"
 # https://ai.google.dev/api/caching#Schema
@@ -44,17 +43,8 @@ class Plan:
 
 
 @dataclass
-class Received:
-    path: str
-    query: dict
-    headers: dict
-    body: dict
-
-
-@dataclass
-class FakeGemini:
+class FakeGemini(RecordingUpstream):
     plans: dict[str, Plan] = field(default_factory=dict)
-    received: list[Received] = field(default_factory=list)
 
     def plan(self, key: str, **kwargs) -> Plan:
         self.plans[key] = Plan(**kwargs)
@@ -64,39 +54,33 @@ class FakeGemini:
         self.plans.clear()
         self.received.clear()
 
-    def last(self) -> Received:
-        return self.received[-1]
-
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = await read_body(receive)
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
-        body = json.loads(raw) if raw else {}
-        self.received.append(Received(scope["path"], query, headers, body))
+        request = await self.record(scope, receive)
+        headers, query, body = request.headers, request.query, request.body
         key = headers.get("x-goog-api-key", "")
         plan = self.plans.get(key)
         if plan is None or "key" in query:
-            return await _send(send, 400, fixture("error_400_api_key.json"))
+            return await send_answer(send, 400, fixture("error_400_api_key.json"))
         if plan.raw is not None:
-            return await _send(send, plan.status, plan.raw, plan.content_type)
+            return await send_answer(send, plan.status, plan.raw, plan.content_type)
         if plan.status != 200:
-            return await _send(send, plan.status, json.dumps(plan.error or {}).encode())
+            return await send_answer(send, plan.status, plan.error or {})
         version, _, rest = scope["path"].strip("/").partition("/models/")
         model, _, method = rest.partition(":")
         if version not in ("v1", "v1beta") or not model or not method:
-            return await _send(send, 404, _error(404, "NOT_FOUND", f"bad path {scope['path']}"))
+            return await send_answer(send, 404, _error(404, "NOT_FOUND", f"bad path {scope['path']}"))
         if problem := _check(method, body):
-            return await _send(send, 400, _error(400, "INVALID_ARGUMENT", problem))
+            return await send_answer(send, 400, _error(400, "INVALID_ARGUMENT", problem))
         if method == "batchEmbedContents":
             values = [{"values": [0.5, -0.25, float(i)]} for i, _ in enumerate(body["requests"])]
-            return await _send(send, 200, json.dumps({"embeddings": values}).encode())
+            return await send_answer(send, 200, {"embeddings": values})
         if method == "generateContent":
-            return await _send(send, 200, json.dumps(_answer(plan, body, plan.text, last=True)).encode())
+            return await send_answer(send, 200, _answer(plan, body, plan.text, last=True))
         if method == "streamGenerateContent" and query.get("alt") == "sse":
             return await _stream(send, plan, body)
-        return await _send(send, 404, _error(404, "NOT_FOUND", f"unknown method {method}"))
+        return await send_answer(send, 404, _error(404, "NOT_FOUND", f"unknown method {method}"))
 
 
 def _check(method: str, body: dict) -> str:
@@ -190,14 +174,3 @@ async def _stream(send, plan: Plan, body: dict) -> None:
 
 def _error(code: int, status: str, message: str) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "status": status}}).encode()
-
-
-async def _send(send, status: int, body: bytes, content_type: str = "application/json") -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type.encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from tests.fakes.server import read_body
+from tests.fakes.server import read_body, send_answer
 
 
 @dataclass
@@ -30,11 +30,4 @@ class FakeMessagePusher:
         if ok:
             self.pushes.append(body)
         answer = {"success": ok, "message": "" if ok else "无效的 token"}
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-type", b"application/json")],
-            }
-        )
-        await send({"type": "http.response.body", "body": json.dumps(answer).encode()})
+        await send_answer(send, 200, answer)

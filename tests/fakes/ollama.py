@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fakes.server import read_body
+from tests.fakes.server import RecordingUpstream, send_answer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ollama"
 ROLES = {"system", "user", "assistant", "tool"}
@@ -42,16 +42,8 @@ class Plan:
 
 
 @dataclass
-class Received:
-    path: str
-    headers: dict
-    body: dict
-
-
-@dataclass
-class FakeOllama:
+class FakeOllama(RecordingUpstream):
     plans: dict[str, Plan] = field(default_factory=dict)
-    received: list[Received] = field(default_factory=list)
 
     def plan(self, model: str, **kwargs) -> Plan:
         self.plans[model] = Plan(**kwargs)
@@ -61,35 +53,32 @@ class FakeOllama:
         self.plans.clear()
         self.received.clear()
 
-    def last(self) -> Received:
-        return self.received[-1]
-
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = await read_body(receive)
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        body = json.loads(raw) if raw else {}
-        self.received.append(Received(scope["path"], headers, body))
+        request = await self.record(scope, receive)
+        headers, body = request.headers, request.body
         model = body.get("model", "")
         plan = self.plans.get(model)
         if plan is None:
-            return await _send(send, 404, {"error": f'model "{model}" not found, try pulling it first'})
+            return await send_answer(send, 404, {"error": f'model "{model}" not found, try pulling it first'})
         if plan.key and headers.get("authorization") != f"Bearer {plan.key}":
-            return await _send(send, 401, {"error": "unauthorized"})
+            return await send_answer(send, 401, {"error": "unauthorized"})
         if plan.status != 200:
-            return await _send(send, plan.status, {"error": plan.error})
+            return await send_answer(send, plan.status, {"error": plan.error})
         if scope["path"] == "/api/embed":
             inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
             vectors = [[0.25, float(i)] for i, _ in enumerate(inputs)]
-            return await _send(send, 200, {"model": model, "embeddings": vectors, "prompt_eval_count": 7})
+            return await send_answer(
+                send, 200, {"model": model, "embeddings": vectors, "prompt_eval_count": 7}
+            )
         if scope["path"] != "/api/chat":
-            return await _send(send, 404, {"error": "404 page not found"})
+            return await send_answer(send, 404, {"error": "404 page not found"})
         if problem := _check(body):
-            return await _send(send, 400, {"error": problem})
+            return await send_answer(send, 400, {"error": problem})
         if body.get("stream", True):
             return await _stream(send, plan, model)
-        return await _send(send, 200, _final(plan, model, plan.text))
+        return await send_answer(send, 200, _final(plan, model, plan.text))
 
 
 def _check(body: dict) -> str:
@@ -153,10 +142,3 @@ async def _stream(send, plan: Plan, model: str) -> None:
         )
         await asyncio.sleep(0)
     await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-async def _send(send, status: int, payload: dict) -> None:
-    await send(
-        {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
-    )
-    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})

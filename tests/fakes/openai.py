@@ -11,7 +11,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from tests.fakes.server import read_body
+from tests.fakes.server import read_body, send_answer
 
 
 @dataclass
@@ -84,7 +84,7 @@ class FakeOpenAI:
 
     async def _answer(self, plan: Plan, path: str, body: dict, send, record=None, receive=None) -> None:
         if plan.raw_body is not None:
-            return await _send(send, plan.status, plan.raw_body, plan.content_type)
+            return await send_answer(send, plan.status, plan.raw_body, plan.content_type)
         if plan.status != 200:
             error = plan.error or {
                 "error": {
@@ -94,18 +94,18 @@ class FakeOpenAI:
                     "code": None,
                 }
             }
-            return await _send(send, plan.status, json.dumps(error).encode())
+            return await send_answer(send, plan.status, error)
         if path.endswith("/images/generations"):
-            return await _send(send, 200, json.dumps(image_answer(int(body.get("n", 1)))).encode())
+            return await send_answer(send, 200, image_answer(int(body.get("n", 1))))
         if path.endswith("/audio/speech"):
-            return await _send(send, 200, b"ID3-fake-mp3-bytes", "audio/mpeg")
+            return await send_answer(send, 200, b"ID3-fake-mp3-bytes", "audio/mpeg")
         if path.endswith(("/audio/transcriptions", "/audio/translations")):
-            return await _send(send, 200, json.dumps({"text": plan.content}).encode())
+            return await send_answer(send, 200, {"text": plan.content})
         if path.endswith("/embeddings"):
-            return await _send(send, 200, json.dumps(_embedding(body, plan)).encode())
+            return await send_answer(send, 200, _embedding(body, plan))
         if body.get("stream"):
             return await _stream(send, plan, body, record, receive)
-        return await _send(send, 200, json.dumps(_completion(body, plan)).encode(), headers=plan.headers)
+        return await send_answer(send, 200, _completion(body, plan), headers=plan.headers)
 
 
 def _usage(body: dict, plan: Plan, completion_words: int) -> dict:
@@ -210,20 +210,6 @@ async def _stream_chunks(send, plan: Plan, body: dict, record: Recorded) -> None
         )
     record.completed = not record.disconnected
     await send({"type": "http.response.body", "body": b"data: [DONE]\n\n", "more_body": False})
-
-
-async def _send(
-    send, status: int, body: bytes, content_type: str = "application/json", headers: dict | None = None
-) -> None:
-    extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type.encode()), *extra],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def image_answer(n: int) -> dict:

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.fakes.server import read_body
+from tests.fakes.server import RecordingUpstream, send_answer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "palm"
 PATH = "/v1beta2/models/chat-bison-001:generateMessage"
@@ -24,44 +24,31 @@ def fixture(name: str) -> bytes:
 
 
 @dataclass
-class Received:
-    path: str
-    headers: dict
-    body: dict
-
-
-@dataclass
-class FakePalm:
+class FakePalm(RecordingUpstream):
     answers: dict[str, str] = field(default_factory=dict)
     filtered: set[str] = field(default_factory=set)
-    received: list[Received] = field(default_factory=list)
 
     def reset(self) -> None:
         self.answers.clear()
         self.filtered.clear()
         self.received.clear()
 
-    def last(self) -> Received:
-        return self.received[-1]
-
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return
-        raw = await read_body(receive)
-        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
-        body = json.loads(raw) if raw else {}
-        self.received.append(Received(scope["path"], headers, body))
+        request = await self.record(scope, receive)
+        headers, body = request.headers, request.body
         key = headers.get("x-goog-api-key", "")
         if key not in self.answers and key not in self.filtered:
-            return await _send(send, 400, fixture("error_400_api_key.json"))
+            return await send_answer(send, 400, fixture("error_400_api_key.json"))
         if scope["path"] != PATH:
-            return await _send(send, 404, fixture("error_404.json"))
+            return await send_answer(send, 404, fixture("error_404.json"))
         if problem := _check(body):
             error = {"error": {"code": 400, "message": problem, "status": "INVALID_ARGUMENT"}}
-            return await _send(send, 400, json.dumps(error).encode())
+            return await send_answer(send, 400, error)
         messages = body["prompt"]["messages"]
         if key in self.filtered:
-            return await _send(
+            return await send_answer(
                 send, 200, json.dumps({"messages": messages, "filters": [{"reason": "OTHER"}]}).encode()
             )
         count = body.get("candidateCount", 1)
@@ -69,7 +56,7 @@ class FakePalm:
             {"author": "1", "content": self.answers[key] + ("" if i == 0 else f" ({i})")}
             for i in range(count)
         ]
-        await _send(send, 200, json.dumps({"candidates": candidates, "messages": messages}).encode())
+        await send_answer(send, 200, {"candidates": candidates, "messages": messages})
 
 
 def _check(body: dict) -> str:
@@ -84,10 +71,3 @@ def _check(body: dict) -> str:
     if any(m.get("author") not in ("0", "1") or not isinstance(m.get("content"), str) for m in messages):
         return "messages must have author 0 or 1 and string content"
     return ""
-
-
-async def _send(send, status: int, body: bytes) -> None:
-    await send(
-        {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from tests.fakes.server import read_body
+from tests.fakes.server import read_body, send_answer
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
 
@@ -64,7 +64,7 @@ class FakeReplicate:
         headers = {k.decode(): v.decode() for k, v in scope["headers"]}
         path = scope["path"]
         if path.startswith("/files/"):  # delivery URLs are public
-            return await _send(send, 200, PNG, "image/png")
+            return await send_answer(send, 200, PNG, "image/png")
         key = headers.get("authorization", "").removeprefix("Bearer ")
         if key not in self.plans:
             problem = {
@@ -72,7 +72,7 @@ class FakeReplicate:
                 "detail": "You did not pass a valid authentication token",
                 "status": 401,
             }
-            return await _json(send, 401, problem)
+            return await send_answer(send, 401, problem)
         if match := re.fullmatch(r"/v1/models/([^/]+/[^/]+)/predictions", path):
             self.created.append({"path": path, "headers": headers, "body": json.loads(raw)})
             return await self._create(send, self.plans[key], match[1], json.loads(raw))
@@ -80,14 +80,14 @@ class FakeReplicate:
             self.gets.append(path)
             prediction = self.predictions[match[1]]
             prediction.polls += 1
-            return await _json(send, 200, self._view(prediction))
+            return await send_answer(send, 200, self._view(prediction))
         if match := re.fullmatch(r"/v1/files/([\w-]+)", path):
             if headers.get("accept") != "text/event-stream":
-                return await _json(
+                return await send_answer(
                     send, 406, {"title": "Not Acceptable", "detail": "stream wants text/event-stream"}
                 )
             return await self._stream(send, self.predictions[match[1]])
-        await _json(
+        await send_answer(
             send,
             404,
             {"title": "Not found", "detail": "The requested resource could not be found.", "status": 404},
@@ -95,20 +95,20 @@ class FakeReplicate:
 
     async def _create(self, send, plan: Plan, model: str, body: dict) -> None:
         if plan.status != 201:
-            return await _json(send, plan.status, plan.error or {"title": "Error", "detail": "failure"})
+            return await send_answer(send, plan.status, plan.error or {"title": "Error", "detail": "failure"})
         if not isinstance(body.get("input"), dict) or not body["input"].get("prompt"):
             problem = {
                 "title": "Input validation failed",
                 "detail": "- (root): prompt is required",
                 "status": 422,
             }
-            return await _json(send, 422, problem)
+            return await send_answer(send, 422, problem)
         prediction = Prediction(f"pred{next(self._ids)}", model, body["input"], plan)
         self.predictions[prediction.id] = prediction
         view = self._view(prediction)
         if body.get("stream") and plan.stream_url:
             view["urls"]["stream"] = f"https://stream.replicate.com/v1/files/{prediction.id}"
-        await _json(send, 201, view)
+        await send_answer(send, 201, view)
 
     def _view(self, prediction: Prediction) -> dict:
         plan = prediction.plan
@@ -163,18 +163,3 @@ class FakeReplicate:
                 {"type": "http.response.body", "body": b"event: done\ndata: {}\n\n", "more_body": True}
             )
         await send({"type": "http.response.body", "body": b""})
-
-
-async def _json(send, status: int, payload: dict) -> None:
-    await _send(send, status, json.dumps(payload).encode(), "application/json")
-
-
-async def _send(send, status: int, body: bytes, content_type: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type.encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.fakes import anthropic as claude_fake
-from tests.fakes.server import read_body
+from tests.fakes.server import Received, read_body, send_answer
 
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 PRIVATE_KEY_PEM = _KEY.private_bytes(
@@ -54,17 +54,10 @@ class Plan:
 
 
 @dataclass
-class Recorded:
-    path: str
-    headers: dict[str, str]
-    body: dict
-
-
-@dataclass
 class FakeVertex:
     url: str = ""
     plans: dict[str, Plan] = field(default_factory=dict)  # by model
-    requests: list[Recorded] = field(default_factory=list)
+    requests: list[Received] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     exchanges: int = 0
     _counter: itertools.count = field(default_factory=itertools.count)
@@ -87,10 +80,10 @@ class FakeVertex:
         if scope["path"] == "/token":
             return await self._token(send, raw)
         body = json.loads(raw or b"{}")
-        self.requests.append(Recorded(scope["path"], headers, body))
+        self.requests.append(Received(scope["path"], headers, body))
         token = headers.get("authorization", "").removeprefix("Bearer ")
         if token not in self.tokens:
-            return await _json(
+            return await send_answer(
                 send,
                 401,
                 _google_error(401, "Request had invalid authentication credentials.", "UNAUTHENTICATED"),
@@ -98,44 +91,48 @@ class FakeVertex:
         match = _MODEL_PATH.match(scope["path"])
         plan = self.plans.get(match["model"]) if match else None
         if plan is None or match["project"] != PROJECT:
-            return await _json(
+            return await send_answer(
                 send, 404, _google_error(404, f"Publisher model {scope['path']} not found.", "NOT_FOUND")
             )
         if plan.status != 200:
-            return await _json(
+            return await send_answer(
                 send, plan.status, plan.error or _google_error(plan.status, "failure", "INTERNAL")
             )
         method = match["method"]
         if match["publisher"] == "anthropic":
             return await self._claude(send, method, plan, body)
         if method == "predict":
-            return await _json(send, 200, _predictions(body))
+            return await send_answer(send, 200, _predictions(body))
         if not isinstance(body.get("contents"), list):
-            return await _json(send, 400, _google_error(400, "contents is required", "INVALID_ARGUMENT"))
+            return await send_answer(
+                send, 400, _google_error(400, "contents is required", "INVALID_ARGUMENT")
+            )
         if method == "streamGenerateContent":
             if scope.get("query_string") != b"alt=sse":
-                return await _json(send, 400, _google_error(400, "expected alt=sse", "INVALID_ARGUMENT"))
+                return await send_answer(
+                    send, 400, _google_error(400, "expected alt=sse", "INVALID_ARGUMENT")
+                )
             return await _gemini_stream(send, plan)
-        return await _json(send, 200, _gemini_answer(plan, plan.text, "STOP", plan.usage))
+        return await send_answer(send, 200, _gemini_answer(plan, plan.text, "STOP", plan.usage))
 
     async def _token(self, send, raw: bytes) -> None:
         form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         if form.get("grant_type") != "urn:ietf:params:oauth:grant-type:jwt-bearer":
-            return await _json(send, 400, {"error": "unsupported_grant_type"})
+            return await send_answer(send, 400, {"error": "unsupported_grant_type"})
         try:
             required = {"require": ["iss", "aud", "iat", "exp"]}
             claims = jwt.decode(form.get("assertion", ""), _KEY.public_key(), algorithms=["RS256"],
                                 audience=f"{self.url}/token", options=required)  # fmt: skip
         except jwt.PyJWTError as exc:
-            return await _json(
+            return await send_answer(
                 send, 400, {"error": "invalid_grant", "error_description": f"Invalid JWT: {exc}"}
             )
         if claims["iss"] != CLIENT_EMAIL or "cloud-platform" not in claims.get("scope", ""):
-            return await _json(send, 400, {"error": "invalid_scope"})
+            return await send_answer(send, 400, {"error": "invalid_scope"})
         self.exchanges += 1
         token = f"ya29.fake-{next(self._counter)}"
         self.tokens.add(token)
-        await _json(send, 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+        await send_answer(send, 200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 
     async def _claude(self, send, method: str, plan: Plan, body: dict) -> None:
         if body.get("anthropic_version") != "vertex-2023-10-16" or "model" in body:
@@ -143,16 +140,16 @@ class FakeVertex:
                 "type": "error",
                 "error": {"type": "invalid_request_error", "message": "anthropic_version: bad"},
             }
-            return await _json(send, 400, error)
+            return await send_answer(send, 400, error)
         if method == "streamRawPredict":
             if not body.get("stream"):
-                return await _json(
+                return await send_answer(
                     send,
                     400,
                     {"type": "error", "error": {"type": "invalid_request_error", "message": "stream"}},
                 )
             return await claude_fake.claude_stream(send, plan.claude, body)
-        await _json(send, 200, claude_fake.claude_message(plan.claude, body))
+        await send_answer(send, 200, claude_fake.claude_message(plan.claude, body))
 
 
 def _google_error(code: int, message: str, status: str) -> dict:
@@ -195,10 +192,3 @@ def _predictions(body: dict) -> dict:
         statistics = {"token_count": len(instance["content"].split()), "truncated": False}
         predictions.append({"embeddings": {"values": [0.5, -0.5, float(n)], "statistics": statistics}})
     return {"predictions": predictions}
-
-
-async def _json(send, status: int, payload: dict) -> None:
-    await send(
-        {"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]}
-    )
-    await send({"type": "http.response.body", "body": json.dumps(payload).encode()})
