@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="ASGI server (default daphne)",
     )
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "1")))
+    parser.add_argument(
+        "--cpu-affinity",
+        action="store_true",
+        default=os.environ.get("ONE_API_CPU_AFFINITY", "").lower() in ("1", "true", "yes"),
+        help="keep each worker process on a core of its own (env ONE_API_CPU_AFFINITY=1; see config/affinity.py)",
+    )
     return parser
 
 
@@ -45,6 +51,21 @@ def _port(args: argparse.Namespace) -> int:
         print(f"one-api: configuration error: PORT={raw!r}: expected a port number 1-65535", file=sys.stderr)
         raise SystemExit(2)
     return int(raw)
+
+
+def _start_pinning(args: argparse.Namespace):
+    """--cpu-affinity: several uvicorn workers are pinned by a thread here, in their supervisor; a process
+    serving alone pins itself."""
+    if not args.cpu_affinity:
+        return None
+    from config.affinity import WorkerPinner, pin_self
+
+    if args.server == "uvicorn" and args.workers > 1:
+        pinner = WorkerPinner()
+        pinner.start()
+        return pinner
+    pin_self()
+    return None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -61,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         import django
 
         django.setup()
+    pinner = _start_pinning(args)
     if args.server == "uvicorn":
         import uvicorn
 
@@ -73,6 +95,8 @@ def main(argv: list[str] | None = None) -> None:
             proxy_headers=False,  # the gateway applies TRUSTED_PROXIES itself (config.net)
             log_level="warning",
         )
+        if pinner is not None:
+            pinner.stop()
         return
     from daphne.cli import CommandLineInterface
 

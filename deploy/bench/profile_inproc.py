@@ -89,7 +89,8 @@ def main() -> None:
     parser.add_argument("--key", required=True)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--stream", action="store_true", help="20-chunk streams instead of non-stream chat")
+    parser.add_argument("--stream", action="store_true", help="streams (--chunks, 5 ms apart) instead of non-stream chat")
+    parser.add_argument("--chunks", type=int, default=20)
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--uvloop", action="store_true")
     parser.add_argument("--top", type=int, default=40)
@@ -105,7 +106,7 @@ def main() -> None:
         "max_tokens": 16,
     }
     if args.stream:
-        payload.update(stream=True, bench_chunks=20, bench_delay_ms=5)
+        payload.update(stream=True, bench_chunks=args.chunks, bench_delay_ms=5)
     body = orjson.dumps(payload)
     runner = asyncio.Runner(loop_factory=__import__("uvloop").new_event_loop if args.uvloop else None)
     with runner:

@@ -10,7 +10,7 @@ What it does (see deploy/bench/README.md for the method and the last numbers):
 2. the fake upstream (deploy/bench/fake_upstream.py) as its own process, measured directly first;
 3. the gateway as its own process through the ``one-api`` console script (daphne, uvicorn), or granian when it
    is installed; one worker pinned to CPU 0 while the fake and the load generators share CPU 1; then two
-   workers unpinned for the "2 cores" figure;
+   workers, each on a core of its own (``one-api --cpu-affinity``; granian's float), for the "2 cores" figure;
 4. wrk (Lua script for the POST body) for non-streaming chat; deploy/bench/stream_client.py for streams;
    CPU from /proc/<pid>/stat, memory from /proc/<pid>/status;
 5. a Markdown table with the issue's targets, printed and written to deploy/bench/results/latest.md.
@@ -344,6 +344,8 @@ def start_gateway(server: str, workers: int, env: dict, workdir: Path, run_id: s
     if server in ("daphne", "uvicorn") and not (server == "daphne" and workers > 1):
         cmd = [str(BIN / "one-api"), "--port", str(port), "--host", "127.0.0.1", "--log-dir", str(logs)]
         cmd += ["--server", server, "--workers", str(workers)]
+        if workers > 1:
+            cmd.append("--cpu-affinity")  # each worker on a core of its own, as deploy/ runs it
         return Proc(run_id, spawn(run_id, pinned(cmd, cpus), env, log_path), log_path), port
     if server == "daphne":
         # `one-api` cannot run several daphne processes (daphne has no --workers); production would put a
@@ -353,8 +355,10 @@ def start_gateway(server: str, workers: int, env: dict, workdir: Path, run_id: s
         sock.bind(("127.0.0.1", port))
         sock.listen(4096)
         fd = sock.fileno()
-        cmd = pinned([str(BIN / "daphne"), "--fd", str(fd), "config.asgi:application"], None)
-        procs = [spawn(run_id, cmd, env, log_path, pass_fds=(fd,)) for _ in range(workers)]
+        cmd = [str(BIN / "daphne"), "--fd", str(fd), "config.asgi:application"]
+        procs = [
+            spawn(run_id, pinned(cmd, str(i % NCPU)), env, log_path, pass_fds=(fd,)) for i in range(workers)
+        ]
         sock.close()
         return Proc(run_id, procs[0], log_path, procs[1:]), port
     if server == "granian":
