@@ -58,6 +58,9 @@ def _start_pinning(args: argparse.Namespace):
     serving alone pins itself."""
     if not args.cpu_affinity:
         return None
+    if not hasattr(os, "sched_setaffinity"):
+        print("one-api: --cpu-affinity needs Linux (sched_setaffinity); ignored", file=sys.stderr)
+        return None
     from config.affinity import WorkerPinner, pin_self
 
     if args.server == "uvicorn" and args.workers > 1:
