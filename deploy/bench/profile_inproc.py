@@ -89,7 +89,9 @@ def main() -> None:
     parser.add_argument("--key", required=True)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--stream", action="store_true", help="streams (--chunks, 5 ms apart) instead of non-stream chat")
+    parser.add_argument(
+        "--stream", action="store_true", help="streams (--chunks, 5 ms apart) instead of non-stream chat"
+    )
     parser.add_argument("--chunks", type=int, default=20)
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--uvloop", action="store_true")
