@@ -117,6 +117,8 @@ routing_table = cache_versions.VersionedSnapshot(
 
 
 def _weighted_choice(channels: list[ChannelSnapshot], rng: random.Random) -> ChannelSnapshot:
+    if len(channels) == 1:
+        return channels[0]  # the common case: no draw (random.choices builds its cumulative weights each call)
     # Weight 0 (the default) counts as 1, so channels nobody weighted share traffic evenly.
     weights = [max(c.weight, 1) for c in channels]
     return rng.choices(channels, weights=weights, k=1)[0]

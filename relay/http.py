@@ -182,8 +182,11 @@ _READ = _AlreadyRead()
 
 
 def _asks_encoding(headers: dict[str, str] | Iterable[tuple[str, str]]) -> bool:
-    names = headers.keys() if isinstance(headers, dict) else (name for name, _ in headers)
-    return any(name.lower() == "accept-encoding" for name in names)
+    names = headers.keys() if isinstance(headers, dict) else [name for name, _ in headers]
+    for name in names:  # a plain loop: this runs for every upstream call
+        if len(name) == 15 and name.lower() == "accept-encoding":
+            return True
+    return False
 
 
 def _answer_headers(answer: aiohttp.ClientResponse, decoded: bool) -> list[tuple[bytes, bytes]]:
