@@ -7,9 +7,9 @@ requests a second at 1.33 ms of CPU each; pinned to one core, 1,441 at 0.67 ms. 
 This is what nginx's ``worker_cpu_affinity auto`` does. It is a choice for machines that run the gateway
 mostly alone; a database on the same cores may prefer workers that float, so it is off by default.
 
-The supervisor (uvicorn's parent process) pins its children from a thread: worker *i* to the *i*-th core the
-parent may use (its own affinity, so container CPU sets are respected), every thread of it, again after a
-worker is restarted.
+The supervisor (uvicorn's parent process) pins its children from a thread, once a second: each worker, every
+thread of it, to the least used of the cores the parent may use (its own affinity, so container CPU sets are
+respected). A worker keeps its core; a restarted one takes the core its predecessor left.
 """
 
 from __future__ import annotations
