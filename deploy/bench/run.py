@@ -639,7 +639,8 @@ def build_table(direct: dict, runs: dict, plan: Plan, meta: dict) -> str:
         f"load average before {meta['load_before']}, after {meta['load_after']} · {meta['duration_s']:.0f} s",
         "",
         "1 worker: gateway pinned to CPU 0; fake upstream + load generator pinned to CPU 1. "
-        "2 workers: nothing pinned. 'other' = CPU used by processes outside the benchmark (noise). "
+        "2 workers: each on a core of its own (one-api --cpu-affinity; daphne via taskset; granian floats), fake "
+        "and load generator float. 'other' = CPU used by processes outside the benchmark (noise). "
         f"Benchmark processes ran at nice {meta['priority']}.",
         "",
     ]
