@@ -7,6 +7,10 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from config.affinity import WorkerPinner
 
 
 @contextlib.contextmanager
@@ -37,7 +41,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cpu-affinity",
         action="store_true",
-        default=os.environ.get("ONE_API_CPU_AFFINITY", "").lower() in ("1", "true", "yes"),
         help="keep each worker process on a core of its own (env ONE_API_CPU_AFFINITY=1; see config/affinity.py)",
     )
     return parser
@@ -53,10 +56,14 @@ def _port(args: argparse.Namespace) -> int:
     return int(raw)
 
 
-def _start_pinning(args: argparse.Namespace):
+def _start_pinning(args: argparse.Namespace) -> WorkerPinner | None:
     """--cpu-affinity: several uvicorn workers are pinned by a thread here, in their supervisor; a process
     serving alone pins itself."""
-    if not args.cpu_affinity:
+    from config.env import env_bool
+
+    with exit_on_configuration_error():
+        wanted = args.cpu_affinity or env_bool("ONE_API_CPU_AFFINITY")
+    if not wanted:
         return None
     if not hasattr(os, "sched_setaffinity"):
         print("one-api: --cpu-affinity needs Linux (sched_setaffinity); ignored", file=sys.stderr)
